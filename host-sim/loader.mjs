@@ -87,9 +87,12 @@ export async function resolve(specifier, context, nextResolve) {
   if (builtin) return { url: pathToFileURL(join(here, builtin)).href, shortCircuit: true };
   if (!specifier.startsWith(".") && !specifier.startsWith("/") && !specifier.includes(":") && context.parentURL?.startsWith("file:")) {
     const found = appModulePath(specifier, dirname(fileURLToPath(context.parentURL)));
-    if (found) return { url: pathToFileURL(found).href, shortCircuit: true };
+    if (found) return { url: pathToFileURL(found).href, format: "module", shortCircuit: true };
   }
-  return tsNode.resolve(specifier, context, nextResolve);
+  const result = await tsNode.resolve(specifier, context, nextResolve);
+  // Moddable modules are always ES modules, whatever package.json (if any) sits above an app directory.
+  if (/^file:.*\.(ts|js)$/.test(result.url) && !result.url.includes("/node_modules/")) return { ...result, format: "module" };
+  return result;
 }
 
 export const load = tsNode.load;

@@ -7,4 +7,6 @@ import { fileURLToPath } from "node:url";
 const here = dirname(fileURLToPath(import.meta.url));
 process.env.TS_NODE_PROJECT ??= join(here, "..", "tsconfig.host.json");
 process.env.TS_NODE_TRANSPILE_ONLY ??= "true";
+// Emit ES modules for every .ts file, including app directories outside this package (Moddable modules are ESM).
+process.env.TS_NODE_COMPILER_OPTIONS ??= JSON.stringify({ module: "esnext", moduleResolution: "bundler" });
 register("./loader.mjs", import.meta.url);
