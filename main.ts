@@ -1,2 +1,143 @@
-// linklab firmware entry: wiring only (read config, start the link, start the roles). Filled in by the firmware issue.
-trace("0 I main: linklab booting\n");
+// linklab firmware entry: wiring only. Reads the settings from mc/config, starts the Wi-Fi link, and runs the
+// roles (server, client or both) on it: they stop when the link goes down and start again on the new address.
+// A bad config value is logged and the board keeps running whatever it still can.
+
+import TCP, { type Options as TCPOptions } from "embedded:io/socket/tcp";
+import Listener from "embedded:io/socket/listener";
+import UDP from "embedded:io/socket/udp";
+import Timer from "timer";
+import Time from "time";
+import WiFi from "wifi";
+import Net from "net";
+import config from "mc/config";
+import { Log } from "linklab/log";
+import { readSettings } from "linklab/settings";
+import { Link } from "linklab/link";
+import { Server } from "linklab/server";
+import { Client } from "linklab/client";
+import { BeaconListener, BeaconSender } from "linklab/beacon";
+import type { TcpOptions, Timers, Wifi } from "linklab/ports";
+
+/** Moddable's TCP taking the roles' options: `from` is always a socket our Listener returned, and `keepalive` is
+ * passed through (lwIP's ECMA-419 TCP ignores it today; the simulator honours it). */
+class BoardTCP extends TCP {
+  constructor(options: TcpOptions) {
+    const boardOptions: TCPOptions & { keepalive?: LinklabTCPKeepalive } = "from" in options ? { ...options, from: options.from as TCP } : options;
+    super(boardOptions);
+  }
+}
+
+const clock = () => Time.ticks;
+const log = new Log({ clock, sink: (line) => trace(line + "\n"), level: "I" });
+const { settings, problems, disabled } = readSettings(config);
+log.level = settings.logLevel;
+const mainLog = log.tag("main");
+const settingsLog = log.tag("settings");
+for (const p of problems) settingsLog.e("bad config value", { key: p.key, value: p.value, allowed: p.allowed, using: p.using });
+
+const timers: Timers = {
+  set: (callback, delayMs, repeatMs) => (repeatMs ? Timer.set(() => callback(), delayMs, repeatMs) : Timer.set(() => callback(), delayMs)),
+  clear: (id) => {
+    if (id) Timer.clear(id as Timer);
+  },
+};
+const wifi: Wifi = { connect: (options, callback) => new WiFi(options, callback) };
+const getAddress = (): string | undefined => {
+  try {
+    return Net.get("IP");
+  } catch {
+    return undefined;
+  }
+};
+
+function boardId(): string {
+  if (settings.id) return settings.id;
+  try {
+    const mac = Net.get("MAC");
+    if (mac) return "ll-" + mac.split(":").join("").slice(-6).toLowerCase();
+  } catch {
+    // no MAC on this platform
+  }
+  return "ll-" + (getAddress() ?? "0.0.0.0").split(".").join("-");
+}
+const id = boardId();
+const random = () => Math.random();
+const runServer = settings.role !== "client" && !disabled.some((d) => d.part === "server");
+const runClient = settings.role !== "server" && !disabled.some((d) => d.part === "client");
+for (const d of disabled) mainLog.w("not running", { part: d.part, reason: d.reason });
+mainLog.i("linklab booting", { id, role: settings.role, server: runServer, client: runClient, mode: settings.mode, logLevel: settings.logLevel });
+
+const link = new Link({ ssid: settings.ssid, password: settings.password }, { wifi, getAddress, timers, clock, log: log.tag("wifi"), random });
+
+if (runServer) {
+  const server = new Server(
+    {
+      id,
+      port: settings.port,
+      token: settings.token,
+      maxClients: settings.maxClients,
+      maxLine: settings.maxLine,
+      handshakeMs: settings.handshakeMs,
+      heartbeatMs: settings.heartbeatMs,
+      timeoutMs: settings.timeoutMs,
+      pushMs: settings.pushMs,
+      logEvery: settings.heartbeatLogEvery,
+    },
+    { Listener: Listener, TCP: BoardTCP, timers, clock, log: log.tag("tcp.server") },
+  );
+  const beacon = new BeaconSender(
+    { id, tcpPort: () => server.port, beaconMs: settings.beaconMs, beaconPort: settings.beaconPort, beaconAddress: settings.beaconAddress, logEvery: settings.heartbeatLogEvery },
+    { UDP: UDP, timers, clock, log: log.tag("udp.beacon") },
+  );
+  link.onChange((event) => {
+    if (event.up) {
+      server.start(event.address);
+      beacon.start(event.address);
+    } else {
+      beacon.stop(event.reason);
+      server.stop(event.reason);
+    }
+  });
+}
+
+if (runClient) {
+  const client = new Client(
+    {
+      id,
+      server: settings.server,
+      port: settings.port,
+      token: settings.token,
+      maxLine: settings.maxLine,
+      handshakeMs: settings.handshakeMs,
+      heartbeatMs: settings.heartbeatMs,
+      timeoutMs: settings.timeoutMs,
+      echoMs: settings.echoMs,
+      outboxMax: settings.outboxMax,
+      mode: settings.mode,
+      backoffBaseMs: settings.backoffBaseMs,
+      backoffMaxMs: settings.backoffMaxMs,
+      connectTimeoutMs: settings.connectTimeoutMs,
+      tcpKeepaliveS: settings.tcpKeepaliveS,
+      logEvery: settings.heartbeatLogEvery,
+    },
+    { TCP: BoardTCP, timers, clock, log: log.tag("tcp.client"), random },
+  );
+  const listener =
+    settings.server === "auto"
+      ? new BeaconListener({ beaconPort: settings.beaconPort, logEvery: settings.heartbeatLogEvery }, { UDP, clock, log: log.tag("udp.beacon") }, (heard) =>
+          client.offerServer(heard.beacon.id, heard.beacon.ip, heard.beacon.port),
+        )
+      : undefined;
+  link.onChange((event) => {
+    if (event.up) {
+      listener?.start();
+      client.linkUp(event.address);
+    } else {
+      listener?.stop();
+      client.linkDown(event.reason);
+    }
+  });
+  client.start();
+}
+
+link.start();

@@ -1,0 +1,174 @@
+// UDP discovery beacon. The sender broadcasts `LINKLAB1 id=.. role=server ip=.. port=.. seq=.. uptimeMs=..` every
+// beaconMs; a failed send (no route, broadcast refused) is logged, rate-limited, and never stops the server. The
+// listener hands each well-formed beacon to its callback and ignores anything else (debug log, rate-limited).
+
+import { formatBeacon, parseBeacon, type Beacon } from "linklab/protocol";
+import { encodeAscii } from "linklab/framing";
+import { RateLimiter, Sampler, type TagLog } from "linklab/log";
+import type { Clock, TimerId, Timers, UdpClass, UdpSocket } from "linklab/ports";
+
+export type BeaconSenderOptions = { id: string; tcpPort: () => number; beaconMs: number; beaconPort: number; beaconAddress: string; logEvery: number };
+export type BeaconDeps = { UDP: UdpClass; timers: Timers; clock: Clock; log: TagLog };
+
+export class BeaconSender {
+  state: "stopped" | "sending" | "closed" = "stopped";
+  seq = 0;
+  sent = 0;
+  failed = 0;
+  #options: BeaconSenderOptions;
+  #deps: BeaconDeps;
+  #udp: UdpSocket | undefined;
+  #timer: TimerId | undefined;
+  #address = "0.0.0.0";
+  #sampler: Sampler;
+  #failLimit = new RateLimiter(10000);
+
+  constructor(options: BeaconSenderOptions, deps: BeaconDeps) {
+    this.#options = options;
+    this.#deps = deps;
+    this.#sampler = new Sampler(options.logEvery);
+  }
+
+  /** Start (or restart with a new address after the link comes back). */
+  start(address: string): void {
+    if (this.state === "closed" || this.#options.beaconMs <= 0) return;
+    this.stop("restart");
+    this.#address = address;
+    try {
+      this.#udp = new this.#deps.UDP({});
+    } catch (error) {
+      this.#deps.log.e("cannot open UDP socket, beacon off", { error: String(error) });
+      return;
+    }
+    this.#enter("sending", "start");
+    this.#deps.log.i("beacon on", { to: this.#options.beaconAddress + ":" + this.#options.beaconPort, everyMs: this.#options.beaconMs });
+    this.#send();
+    this.#timer = this.#deps.timers.set(() => this.#send(), this.#options.beaconMs, this.#options.beaconMs);
+  }
+
+  stop(reason: string): void {
+    this.#deps.timers.clear(this.#timer);
+    this.#timer = undefined;
+    const udp = this.#udp;
+    this.#udp = undefined;
+    try {
+      udp?.close();
+    } catch {
+      // already closed
+    }
+    if (this.state === "sending") this.#enter("stopped", reason);
+  }
+
+  close(): void {
+    this.stop("close");
+    this.#enter("closed", "close");
+  }
+
+  #enter(next: "stopped" | "sending" | "closed", reason: string): void {
+    if (next === this.state) return;
+    this.#deps.log.d("state " + this.state + "->" + next, { reason });
+    this.state = next;
+  }
+
+  /** The beacon this sender would send now. */
+  beacon(): Beacon {
+    return { id: this.#options.id, role: "server", ip: this.#address, port: this.#options.tcpPort(), seq: this.seq, uptimeMs: Math.max(0, Math.floor(this.#deps.clock())) };
+  }
+
+  #send(): void {
+    const udp = this.#udp;
+    if (!udp) return;
+    const line = formatBeacon(this.beacon());
+    try {
+      udp.write(encodeAscii(line), this.#options.beaconAddress, this.#options.beaconPort);
+    } catch (error) {
+      this.failed++;
+      const suppressed = this.#failLimit.take(this.#deps.clock());
+      if (suppressed >= 0) this.#deps.log.w("beacon send failed", { to: this.#options.beaconAddress, error: String(error), failed: this.failed, suppressed });
+      return;
+    }
+    this.sent++;
+    this.#deps.log.at(this.#sampler.take() ? "I" : "D", "beacon sent (UDP, no handshake)", { seq: this.seq, to: this.#options.beaconAddress + ":" + this.#options.beaconPort, bytes: line.length });
+    this.seq++;
+  }
+}
+
+export type BeaconListenerOptions = { beaconPort: number; logEvery: number };
+export type HeardBeacon = { beacon: Beacon; from: string };
+
+export class BeaconListener {
+  state: "stopped" | "listening" | "closed" = "stopped";
+  heard = 0;
+  ignored = 0;
+  #options: BeaconListenerOptions;
+  #deps: Omit<BeaconDeps, "timers">;
+  #udp: UdpSocket | undefined;
+  #onBeacon: (heard: HeardBeacon) => void;
+  #sampler: Sampler;
+  #ignoreLimit = new RateLimiter(5000);
+
+  constructor(options: BeaconListenerOptions, deps: Omit<BeaconDeps, "timers">, onBeacon: (heard: HeardBeacon) => void) {
+    this.#options = options;
+    this.#deps = deps;
+    this.#onBeacon = onBeacon;
+    this.#sampler = new Sampler(options.logEvery);
+  }
+
+  start(): void {
+    if (this.state !== "stopped") return;
+    const self = this;
+    let udp: UdpSocket;
+    try {
+      udp = new this.#deps.UDP({
+        port: this.#options.beaconPort,
+        onReadable(this: UdpSocket, packets: number) {
+          self.#readable(this, packets);
+        },
+      });
+    } catch (error) {
+      this.#deps.log.e("cannot listen for beacons", { port: this.#options.beaconPort, error: String(error) });
+      return;
+    }
+    this.#udp = udp;
+    this.state = "listening";
+    this.#deps.log.i("listening for beacons", { port: this.#options.beaconPort });
+  }
+
+  stop(): void {
+    const udp = this.#udp;
+    this.#udp = undefined;
+    try {
+      udp?.close();
+    } catch {
+      // already closed
+    }
+    if (this.state === "listening") this.state = "stopped";
+  }
+
+  close(): void {
+    this.stop();
+    this.state = "closed";
+  }
+
+  #readable(udp: UdpSocket, packets: number): void {
+    for (let i = 0; i < Math.min(packets, 64) && udp === this.#udp; i++) {
+      const datagram = udp.read();
+      if (!datagram) break;
+      const result = parseBeacon(datagram);
+      if (!result.ok) {
+        this.ignored++;
+        const suppressed = this.#ignoreLimit.take(this.#deps.clock());
+        if (suppressed >= 0) this.#deps.log.d("ignored datagram", { from: datagram.address + ":" + datagram.port, reason: result.reason, bytes: datagram.byteLength, suppressed });
+        continue;
+      }
+      this.heard++;
+      const b = result.beacon;
+      this.#deps.log.at(this.#sampler.take() ? "I" : "D", "beacon heard", { server: b.id, ip: b.ip, port: b.port, seq: b.seq, from: datagram.address });
+      try {
+        this.#onBeacon({ beacon: b, from: datagram.address });
+      } catch (error) {
+        this.#deps.log.e("beacon handler failed", { error: String(error) });
+      }
+    }
+  }
+}

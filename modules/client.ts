@@ -1,0 +1,518 @@
+// The client role: one state machine (changed only by #enter) that finds the server (configured, or by beacon with
+// server=auto), connects, says HELLO, stays online with a PING every heartbeatMs and declares the link lost after
+// timeoutMs of silence, then retries with jittered exponential backoff; at once when the Wi-Fi link returns. ECHO
+// traffic is checked for gaps, duplicates and round-trip time; messages made while offline wait in a bounded outbox.
+
+import { Backoff } from "linklab/backoff";
+import { LineConnection } from "linklab/conn";
+import type { Frame } from "linklab/framing";
+import { checkIntervalMs, verdict } from "linklab/heartbeat";
+import { Sampler, type Fields, type TagLog } from "linklab/log";
+import type { Clock, TcpClass, TimerId, Timers } from "linklab/ports";
+import { formatMessage, isIPv4, parseLine, type Message } from "linklab/protocol";
+
+export type ClientOptions = {
+  id: string;
+  /** "auto" (discover by beacon), an IPv4 address or a host name. */
+  server: string;
+  port: number;
+  token: string;
+  maxLine: number;
+  handshakeMs: number;
+  heartbeatMs: number;
+  timeoutMs: number;
+  echoMs: number;
+  outboxMax: number;
+  mode: "persistent" | "short";
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  connectTimeoutMs: number;
+  tcpKeepaliveS: number;
+  logEvery: number;
+};
+export type ClientDeps = { TCP: TcpClass; timers: Timers; clock: Clock; log: TagLog; random: () => number };
+
+export type ClientState =
+  | "idle" // nothing to do: not started, or (mode=short) between messages
+  | "paused" // the Wi-Fi link is down
+  | "discovering" // server=auto and no beacon heard yet
+  | "connecting" // SYN sent, waiting for the three-way handshake
+  | "handshaking" // TCP connected, HELLO sent, waiting for WELCOME
+  | "online"
+  | "closing" // BYE sent, waiting for the server's BYE or FIN
+  | "lost" // the connection failed or went silent (passing through to waiting)
+  | "waiting" // backoff before the next attempt
+  | "closed";
+
+/** Unanswered ECHOs kept for gap/RTT tracking; older ones are counted lost. */
+const MAX_INFLIGHT = 256;
+
+export class Client {
+  state: ClientState = "idle";
+  readonly stats = {
+    attempts: 0,
+    connected: 0,
+    handshakes: 0,
+    lost: 0,
+    echoSent: 0,
+    echoOk: 0,
+    echoLost: 0,
+    echoDuplicate: 0,
+    outboxDropped: 0,
+    pushes: 0,
+    pushGaps: 0,
+    pingsSent: 0,
+    pongs: 0,
+    lastRttMs: -1,
+  };
+  #options: ClientOptions;
+  #deps: ClientDeps;
+  #log: TagLog;
+  #backoff: Backoff;
+  #conn: LineConnection | undefined;
+  #linkUp = false;
+  #started = false;
+  #serverId: string | undefined;
+  #serverAddress: string | undefined;
+  #serverPort: number;
+  #heartbeatMs: number;
+  #timeoutMs: number;
+  #tick: TimerId | undefined;
+  #retry: TimerId | undefined;
+  #echoTimer: TimerId | undefined;
+  #deadlineMs = 0;
+  #attemptMs = 0;
+  #outbox: string[] = [];
+  #echoSeq = 0;
+  #echoCount = 0;
+  #inflight = new Map<number, number>();
+  #highestEchoSeq = -1;
+  #pingSeq = 0;
+  #pingSentMs = new Map<number, number>();
+  #pushSeq = -1;
+  #heartbeatSampler: Sampler;
+  #dropSampler: Sampler;
+  #keepaliveSaid = false;
+
+  constructor(options: ClientOptions, deps: ClientDeps) {
+    this.#options = options;
+    this.#deps = deps;
+    this.#log = deps.log;
+    this.#backoff = new Backoff({ baseMs: options.backoffBaseMs, maxMs: options.backoffMaxMs, random: deps.random });
+    this.#heartbeatMs = options.heartbeatMs;
+    this.#timeoutMs = options.timeoutMs;
+    this.#serverPort = options.port;
+    if (options.server !== "auto") this.#serverAddress = options.server;
+    this.#heartbeatSampler = new Sampler(options.logEvery);
+    this.#dropSampler = new Sampler(Math.max(1, options.logEvery));
+  }
+
+  get outboxLength(): number {
+    return this.#outbox.length;
+  }
+  get inflight(): number {
+    return this.#inflight.size;
+  }
+  /** The timings in force (adopted from WELCOME once online). */
+  get timing(): { heartbeatMs: number; timeoutMs: number } {
+    return { heartbeatMs: this.#heartbeatMs, timeoutMs: this.#timeoutMs };
+  }
+  get server(): string | undefined {
+    return this.#serverAddress === undefined ? undefined : this.#serverAddress + ":" + this.#serverPort;
+  }
+
+  /** Begin (the periodic ECHO traffic starts now); connects once the link is up. */
+  start(): void {
+    if (this.#started || this.state === "closed") return;
+    this.#started = true;
+    if (this.#options.echoMs > 0) this.#echoTimer ??= this.#deps.timers.set(() => this.#makeEcho(), this.#options.echoMs, this.#options.echoMs);
+    if (this.#linkUp) this.#kick("start");
+  }
+
+  linkUp(address: string): void {
+    this.#linkUp = true;
+    this.#log.i("link up, connecting at once", { ip: address, state: this.state });
+    if (this.state === "paused" || this.state === "waiting" || this.state === "idle") {
+      this.#clearRetry();
+      this.#backoff.reset();
+      if (this.#started) this.#kick("link-up");
+    }
+  }
+
+  linkDown(reason: string): void {
+    this.#linkUp = false;
+    if (this.state === "closed") return;
+    this.#clearRetry();
+    if (this.#conn) {
+      this.#log.w("link down, dropping connection", { reason });
+      this.#dropConnection();
+    }
+    this.#enter("paused", reason);
+  }
+
+  /** A beacon was heard (server=auto): adopt the first server id, follow its address. */
+  offerServer(id: string, address: string, port: number): void {
+    if (this.#options.server !== "auto" || this.state === "closed") return;
+    if (this.#serverId === undefined) {
+      this.#serverId = id;
+      this.#log.i("server found by beacon", { server: id, ip: address, port });
+    } else if (id !== this.#serverId) return;
+    if (address !== this.#serverAddress || port !== this.#serverPort) {
+      if (this.#serverAddress !== undefined) this.#log.i("server address changed", { server: id, from: this.server, to: address + ":" + port });
+      this.#serverAddress = address;
+      this.#serverPort = port;
+    }
+    if (this.state === "discovering") this.#kick("beacon");
+  }
+
+  /** Send an ECHO with `text` now if online (persistent), else keep it in the outbox. */
+  send(text: string): boolean {
+    if (this.state === "closed") return false;
+    if (this.state === "online" && this.#options.mode === "persistent" && this.#outbox.length === 0) {
+      this.#sendEcho(text);
+      return true;
+    }
+    if (this.#outbox.length >= this.#options.outboxMax) {
+      this.stats.outboxDropped++;
+      this.#log.at(this.#dropSampler.take() ? "W" : "D", "outbox full, message dropped", { outboxMax: this.#options.outboxMax, dropped: this.stats.outboxDropped, state: this.state });
+      return false;
+    }
+    this.#outbox.push(text);
+    if (this.#options.mode === "short" && this.state === "idle" && this.#started) this.#kick("message");
+    return true;
+  }
+
+  /** Say BYE if online, then release everything; idempotent, and silent afterwards. */
+  close(): void {
+    if (this.state === "closed") return;
+    const conn = this.#conn;
+    this.#conn = undefined;
+    if (conn && this.state === "online") conn.send(formatMessage({ type: "BYE", reason: "closing" }));
+    conn?.end();
+    this.#dropConnection();
+    this.#clearRetry();
+    this.#deps.timers.clear(this.#echoTimer);
+    this.#echoTimer = undefined;
+    this.#enter("closed", "close");
+  }
+
+  #enter(next: ClientState, reason: string, fields?: Fields): void {
+    if (next === this.state) return;
+    this.#log.i("state " + this.state + "->" + next, { reason, ...fields });
+    this.state = next;
+  }
+
+  #clearRetry(): void {
+    this.#deps.timers.clear(this.#retry);
+    this.#retry = undefined;
+  }
+
+  #stopTicking(): void {
+    this.#deps.timers.clear(this.#tick);
+    this.#tick = undefined;
+  }
+
+  #startTicking(): void {
+    this.#stopTicking();
+    const everyMs = checkIntervalMs(this.#heartbeatMs, this.#timeoutMs);
+    this.#tick = this.#deps.timers.set(() => this.#check(), everyMs, everyMs);
+  }
+
+  /** No connection exists: decide what to do next. */
+  #kick(reason: string): void {
+    if (this.state === "closed") return;
+    if (!this.#linkUp) return this.#enter("paused", reason);
+    if (this.#serverAddress === undefined) return this.#enter("discovering", reason);
+    if (this.#options.mode === "short" && this.#outbox.length === 0) return this.#enter("idle", reason);
+    this.#connect(reason);
+  }
+
+  #connect(reason: string): void {
+    const address = this.#serverAddress!;
+    const port = this.#serverPort;
+    this.stats.attempts++;
+    this.#heartbeatMs = this.#options.heartbeatMs;
+    this.#timeoutMs = this.#options.timeoutMs;
+    let keepalive: LinklabTCPKeepalive | undefined;
+    if (this.#options.tcpKeepaliveS > 0) {
+      const ms = this.#options.tcpKeepaliveS * 1000;
+      keepalive = { enable: true, idle: ms, interval: ms, count: 3 };
+      if (!this.#keepaliveSaid) {
+        this.#keepaliveSaid = true;
+        this.#log.i("asking for TCP keep-alive (honoured by the simulator; Moddable's ECMA-419 TCP on ESP32 ignores it)", { idleS: this.#options.tcpKeepaliveS, intervalS: this.#options.tcpKeepaliveS, count: 3 });
+      }
+    }
+    this.#attemptMs = this.#deps.clock();
+    this.#deadlineMs = this.#attemptMs + this.#options.connectTimeoutMs;
+    this.#enter("connecting", reason, { server: address + ":" + port, attempt: this.#backoff.attempt + 1 });
+    this.#log.i("connecting (SYN sent)", { server: address + ":" + port });
+    let conn: LineConnection;
+    try {
+      conn = new LineConnection(
+        this.#deps.TCP,
+        isIPv4(address) ? { address, port } : { host: address, port },
+        { maxLine: this.#options.maxLine, queueMax: this.#options.maxLine * Math.max(8, this.#options.outboxMax + 4), clock: this.#deps.clock, nodelay: true, keepalive },
+        {
+          connected: () => conn === this.#conn && this.#connected(),
+          frame: (frame) => conn === this.#conn && this.#frame(frame),
+          ended: (how) => conn === this.#conn && this.#ended(how),
+          overflow: () => conn === this.#conn && this.#lose("send-queue-full", { queued: conn.queuedBytes }),
+        },
+      );
+    } catch (error) {
+      this.#log.w("cannot open socket", { error: String(error) });
+      this.#wait("socket-error");
+      return;
+    }
+    this.#conn = conn;
+    this.#startTicking();
+  }
+
+  #connected(): void {
+    this.stats.connected++;
+    const conn = this.#conn!;
+    this.#log.i("connected (SYN/ACK received, ACK sent)", { server: this.server, connectMs: this.#deps.clock() - this.#attemptMs });
+    this.#deadlineMs = this.#deps.clock() + this.#options.handshakeMs;
+    this.#enter("handshaking", "tcp-connected");
+    const hello: Message = this.#options.token ? { type: "HELLO", clientId: this.#options.id, token: this.#options.token } : { type: "HELLO", clientId: this.#options.id };
+    conn.send(formatMessage(hello));
+  }
+
+  #ended(how: "refused" | "ended"): void {
+    this.#conn = undefined;
+    if (how === "refused") {
+      this.#log.w("connect failed (refused or unreachable: RST or no route)", { server: this.server, afterMs: this.#deps.clock() - this.#attemptMs });
+      this.#wait("refused");
+    } else if (this.state === "closing") {
+      this.#log.i("server closed (FIN received)");
+      this.#finishClosing("fin");
+    } else {
+      this.#log.w("server closed the connection (FIN or RST received)", { state: this.state });
+      this.#lose("peer-closed");
+    }
+  }
+
+  /** The connection failed while in use: count what it took with it, then back off. */
+  #lose(reason: string, fields?: Fields): void {
+    this.stats.lost++;
+    this.#enter("lost", reason, fields);
+    this.#dropConnection();
+    this.#wait(reason);
+  }
+
+  /** Release the socket and account for unanswered ECHOs. */
+  #dropConnection(): void {
+    this.#stopTicking();
+    const conn = this.#conn;
+    this.#conn = undefined;
+    conn?.close();
+    if (this.#inflight.size > 0) {
+      this.stats.echoLost += this.#inflight.size;
+      this.#log.w("echo replies lost with the connection", { count: this.#inflight.size, lostTotal: this.stats.echoLost });
+      this.#inflight.clear();
+    }
+    this.#pingSentMs.clear();
+  }
+
+  #wait(reason: string): void {
+    this.#stopTicking();
+    if (!this.#linkUp) return this.#enter("paused", reason);
+    const delayMs = this.#backoff.next();
+    this.#enter("waiting", reason);
+    this.#log.i("backoff delay chosen", { delayMs, attempt: this.#backoff.attempt, capMs: this.#backoff.capMs(this.#backoff.attempt - 1) });
+    this.#clearRetry();
+    this.#retry = this.#deps.timers.set(() => {
+      this.#retry = undefined;
+      if (this.state === "waiting") this.#kick("backoff");
+    }, delayMs);
+  }
+
+  #check(): void {
+    const conn = this.#conn;
+    if (!conn) return this.#stopTicking();
+    const now = this.#deps.clock();
+    if (this.state === "connecting") {
+      if (now >= this.#deadlineMs) {
+        this.#log.w("connect timed out, abandoning attempt", { server: this.server, connectTimeoutMs: this.#options.connectTimeoutMs });
+        this.#dropConnection();
+        this.#wait("connect-timeout");
+      }
+      return;
+    }
+    if (this.state === "handshaking" && now >= this.#deadlineMs) {
+      this.#log.w("no WELCOME in time, closing (FIN sent)", { handshakeMs: this.#options.handshakeMs });
+      return this.#lose("handshake-timeout");
+    }
+    if (this.state === "closing" && now >= this.#deadlineMs) {
+      this.#log.w("no BYE from server in time, closing (FIN sent)");
+      return this.#finishClosing("bye-timeout");
+    }
+    const v = verdict(now, conn.lastRxMs, conn.lastTxMs, this.#heartbeatMs, this.#timeoutMs);
+    if (v === "dead") {
+      this.#log.w("server silent, link lost", { silentMs: now - conn.lastRxMs, timeoutMs: this.#timeoutMs });
+      this.#lose("silent", { silentMs: now - conn.lastRxMs });
+    } else if (v === "ping-due" && this.state === "online") {
+      const seq = this.#pingSeq++;
+      this.stats.pingsSent++;
+      this.#pingSentMs.clear();
+      this.#pingSentMs.set(seq, now);
+      this.#log.at(this.#heartbeatSampler.take() ? "I" : "D", "heartbeat: sending PING", { seq, quietMs: now - conn.lastRxMs });
+      conn.send(formatMessage({ type: "PING", seq }));
+    }
+  }
+
+  #frame(frame: Frame): void {
+    if (frame.kind !== "line") {
+      this.#log.w("bad line from server", { kind: frame.kind, bytes: frame.bytes });
+      return;
+    }
+    if (frame.text.length === 0) return;
+    const parsed = parseLine(frame.text);
+    if (!parsed.ok) {
+      this.#log.w("unparsable line from server", { code: parsed.code, reason: parsed.reason });
+      return;
+    }
+    const message = parsed.message;
+    const conn = this.#conn!;
+    switch (message.type) {
+      case "WELCOME":
+        if (this.state !== "handshaking") return this.#log.w("unexpected WELCOME", { state: this.state });
+        return this.#welcome(message);
+      case "ERR":
+        this.#log.w("server sent ERR", { code: message.code, text: message.text, state: this.state });
+        if (this.state === "handshaking") {
+          this.#dropConnection();
+          this.#wait("refused-" + message.code);
+        }
+        return;
+      case "BYE":
+        if (this.state === "closing") {
+          this.#log.i("server answered BYE, closing (FIN sent)");
+          return this.#finishClosing("bye");
+        }
+        this.#log.i("server said BYE, answering BYE and closing (FIN sent)", { reason: message.reason });
+        conn.send("BYE");
+        conn.end();
+        this.#conn = undefined;
+        this.#dropConnection();
+        return this.#wait("server-bye");
+      case "PING":
+        conn.send(formatMessage({ type: "PONG", seq: message.seq }));
+        return;
+      case "PONG": {
+        this.stats.pongs++;
+        const sentMs = this.#pingSentMs.get(message.seq);
+        const rttMs = sentMs === undefined ? undefined : this.#deps.clock() - sentMs;
+        this.#pingSentMs.delete(message.seq);
+        this.#log.at(this.#heartbeatSampler.take() ? "I" : "D", "heartbeat: PONG received, server alive", { seq: message.seq, rttMs });
+        return;
+      }
+      case "ECHO":
+        return this.#echoReply(message.seq, message.text);
+      case "PUSH": {
+        this.stats.pushes++;
+        if (this.#pushSeq >= 0 && message.seq !== this.#pushSeq + 1) {
+          this.stats.pushGaps++;
+          this.#log.w("push sequence gap", { expected: this.#pushSeq + 1, got: message.seq });
+        }
+        this.#pushSeq = message.seq;
+        this.#log.at(this.#heartbeatSampler.take() ? "I" : "D", "push received", { seq: message.seq, text: message.text });
+        return;
+      }
+      default:
+        this.#log.w("unexpected message from server", { type: message.type });
+    }
+  }
+
+  #welcome(message: Extract<Message, { type: "WELCOME" }>): void {
+    const { heartbeatMs, timeoutMs } = message;
+    if (heartbeatMs > 0 && timeoutMs > heartbeatMs) {
+      if (heartbeatMs !== this.#heartbeatMs || timeoutMs !== this.#timeoutMs) this.#log.i("adopting server timings", { heartbeatMs, timeoutMs });
+      this.#heartbeatMs = heartbeatMs;
+      this.#timeoutMs = timeoutMs;
+    } else this.#log.w("server timings unusable, keeping mine", { heartbeatMs, timeoutMs });
+    this.stats.handshakes++;
+    this.#backoff.reset();
+    this.#pushSeq = -1;
+    this.#enter("online", "welcome", { server: message.serverId, session: message.session, handshakeMs: this.#deps.clock() - this.#attemptMs });
+    this.#startTicking();
+    this.#flushOutbox();
+  }
+
+  #flushOutbox(): void {
+    if (this.state !== "online") return;
+    if (this.#options.mode === "short") {
+      const text = this.#outbox.shift();
+      if (text === undefined) return this.#beginClosing("nothing-to-send");
+      this.#sendEcho(text);
+      return;
+    }
+    if (this.#outbox.length > 0) this.#log.i("sending queued messages in order", { count: this.#outbox.length });
+    while (this.#outbox.length > 0 && this.state === "online") this.#sendEcho(this.#outbox.shift()!);
+  }
+
+  #makeEcho(): void {
+    this.#echoCount++;
+    this.send("from=" + this.#options.id + " n=" + this.#echoCount);
+  }
+
+  #sendEcho(text: string): void {
+    const conn = this.#conn;
+    if (!conn) return;
+    const seq = this.#echoSeq++;
+    this.#inflight.set(seq, this.#deps.clock());
+    if (this.#inflight.size > MAX_INFLIGHT) {
+      const oldest = this.#inflight.keys().next().value as number;
+      this.#inflight.delete(oldest);
+      this.stats.echoLost++;
+      this.#log.w("echo reply overdue, counted lost", { seq: oldest, lostTotal: this.stats.echoLost });
+    }
+    this.stats.echoSent++;
+    conn.send(formatMessage({ type: "ECHO", seq, text }));
+  }
+
+  #echoReply(seq: number, text: string): void {
+    const sentMs = this.#inflight.get(seq);
+    if (sentMs === undefined) {
+      if (seq <= this.#highestEchoSeq) {
+        this.stats.echoDuplicate++;
+        this.#log.w("echo duplicate", { seq });
+      } else this.#log.w("echo reply for a sequence never sent", { seq });
+      return;
+    }
+    let missing = 0;
+    for (const pending of this.#inflight.keys()) {
+      if (pending >= seq) break;
+      this.#inflight.delete(pending);
+      missing++;
+    }
+    if (missing > 0) {
+      this.stats.echoLost += missing;
+      this.#log.w("echo gap, replies missing", { before: seq, missing, lostTotal: this.stats.echoLost });
+    }
+    this.#inflight.delete(seq);
+    this.#highestEchoSeq = Math.max(this.#highestEchoSeq, seq);
+    this.stats.echoOk++;
+    this.stats.lastRttMs = this.#deps.clock() - sentMs;
+    this.#log.at(this.#heartbeatSampler.take() ? "I" : "D", "echo reply", { seq, rttMs: this.stats.lastRttMs, text });
+    if (this.#options.mode === "short" && this.#inflight.size === 0) this.#beginClosing("message-done");
+  }
+
+  #beginClosing(reason: string): void {
+    const conn = this.#conn;
+    if (!conn) return;
+    this.#deadlineMs = this.#deps.clock() + this.#timeoutMs;
+    this.#enter("closing", reason);
+    this.#log.i("sending BYE");
+    conn.send(formatMessage({ type: "BYE" }));
+  }
+
+  #finishClosing(reason: string): void {
+    const conn = this.#conn;
+    this.#conn = undefined;
+    conn?.end();
+    this.#dropConnection();
+    this.#enter("idle", reason);
+    this.#kick(reason);
+  }
+}

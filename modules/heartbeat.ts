@@ -1,0 +1,20 @@
+// Heartbeat verdict: one periodic check of "time since the last byte received" (not a timer reset per byte).
+// dead when the peer has been silent for timeoutMs; ping-due when it has been silent for heartbeatMs and we have
+// not sent anything for heartbeatMs either (at most one probe per heartbeat period).
+
+export type Verdict = "ok" | "ping-due" | "dead";
+
+export function verdict(nowMs: number, lastRxMs: number, lastTxMs: number, heartbeatMs: number, timeoutMs: number): Verdict {
+  const silentMs = nowMs - lastRxMs;
+  if (silentMs >= timeoutMs) return "dead";
+  if (silentMs >= heartbeatMs && nowMs - lastTxMs >= heartbeatMs) return "ping-due";
+  return "ok";
+}
+
+/**
+ * How often to run the check: fine enough that a dead peer is declared within about 1.1 x timeoutMs
+ * (a tenth of timeoutMs, a quarter of heartbeatMs), never more often than every 10 ms.
+ */
+export function checkIntervalMs(heartbeatMs: number, timeoutMs: number): number {
+  return Math.max(10, Math.floor(Math.min(heartbeatMs / 4, timeoutMs / 10)));
+}

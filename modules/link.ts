@@ -1,0 +1,170 @@
+// The Wi-Fi station link: brings the station up with ssid/password, retries a failed or lost connection with
+// backoff, and tells its listeners up(address) / down(reason); with no ssid the link is up at once (wired host,
+// Moddable's desktop simulator). A listener that throws is logged and does not stop the others.
+
+import { Backoff } from "linklab/backoff";
+import type { TagLog } from "linklab/log";
+import type { Clock, TimerId, Timers, Wifi, WifiMessage, WifiStation } from "linklab/ports";
+
+export type LinkState = "idle" | "connecting" | "associated" | "up" | "waiting" | "closed";
+export type LinkEvent = { up: true; address: string } | { up: false; reason: string };
+export type LinkListener = (event: LinkEvent) => void;
+
+export type LinkOptions = { ssid: string; password: string; connectTimeoutMs?: number; retryBaseMs?: number; retryMaxMs?: number };
+export type LinkDeps = { wifi?: Wifi; getAddress: () => string | undefined; timers: Timers; clock: Clock; log: TagLog; random: () => number };
+
+export class Link {
+  state: LinkState = "idle";
+  address: string | undefined;
+  #options: LinkOptions;
+  #deps: LinkDeps;
+  #listeners: LinkListener[] = [];
+  #station: WifiStation | undefined;
+  #timer: TimerId | undefined;
+  #backoff: Backoff;
+  #attemptStartMs = 0;
+
+  constructor(options: LinkOptions, deps: LinkDeps) {
+    this.#options = options;
+    this.#deps = deps;
+    this.#backoff = new Backoff({ baseMs: options.retryBaseMs ?? 1000, maxMs: options.retryMaxMs ?? 15000, random: deps.random });
+  }
+
+  get up(): boolean {
+    return this.state === "up";
+  }
+
+  onChange(listener: LinkListener): void {
+    this.#listeners.push(listener);
+  }
+
+  start(): void {
+    if (this.state !== "idle") return;
+    if (!this.#options.ssid) {
+      const address = this.#address();
+      this.#deps.log.i("no ssid configured, link taken as up", { ip: address });
+      this.#enter("up", "no-ssid");
+      this.#announce({ up: true, address });
+      return;
+    }
+    if (!this.#deps.wifi) {
+      this.#deps.log.e("no Wi-Fi on this platform, link stays down", { ssid: this.#options.ssid });
+      return;
+    }
+    this.#connect("start");
+  }
+
+  close(): void {
+    if (this.state === "closed") return;
+    this.#deps.timers.clear(this.#timer);
+    this.#timer = undefined;
+    this.#closeStation();
+    this.#enter("closed", "close");
+    this.#listeners.length = 0;
+  }
+
+  #address(): string {
+    let address: string | undefined;
+    try {
+      address = this.#deps.getAddress();
+    } catch {
+      address = undefined;
+    }
+    return address || "0.0.0.0";
+  }
+
+  #enter(next: LinkState, reason: string): void {
+    if (next === this.state) return;
+    this.#deps.log.i("state " + this.state + "->" + next, { reason });
+    this.state = next;
+  }
+
+  #announce(event: LinkEvent): void {
+    for (const listener of this.#listeners.slice()) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.#deps.log.e("link listener failed", { error: String(error) });
+      }
+    }
+  }
+
+  #closeStation(): void {
+    const station = this.#station;
+    this.#station = undefined;
+    try {
+      station?.close();
+    } catch {
+      // Closing a station that already failed is harmless.
+    }
+  }
+
+  #connect(reason: string): void {
+    this.#deps.timers.clear(this.#timer);
+    this.#timer = undefined;
+    this.#closeStation();
+    this.#enter("connecting", reason);
+    this.#attemptStartMs = this.#deps.clock();
+    this.#deps.log.i("joining Wi-Fi", { ssid: this.#options.ssid, attempt: this.#backoff.attempt + 1 });
+    let station: WifiStation | undefined;
+    const callback = (message: WifiMessage) => {
+      if (station !== undefined && station !== this.#station) return;
+      this.#message(message);
+    };
+    try {
+      station = this.#deps.wifi!.connect({ ssid: this.#options.ssid, password: this.#options.password || undefined }, callback);
+      this.#station = station;
+    } catch (error) {
+      this.#deps.log.e("Wi-Fi connect failed", { error: String(error) });
+      this.#retry("connect-threw");
+      return;
+    }
+    this.#timer = this.#deps.timers.set(() => {
+      this.#timer = undefined;
+      if (this.state === "connecting" || this.state === "associated") {
+        this.#deps.log.w("no IP address in time, retrying", { waitedMs: this.#deps.clock() - this.#attemptStartMs });
+        this.#retry("timeout");
+      }
+    }, this.#options.connectTimeoutMs ?? 20000);
+  }
+
+  #retry(reason: string): void {
+    this.#closeStation();
+    const delayMs = this.#backoff.next();
+    this.#enter("waiting", reason);
+    this.#deps.log.i("retrying Wi-Fi after backoff", { delayMs, attempt: this.#backoff.attempt });
+    this.#deps.timers.clear(this.#timer);
+    this.#timer = this.#deps.timers.set(() => {
+      this.#timer = undefined;
+      this.#connect("retry");
+    }, delayMs);
+  }
+
+  #message(message: WifiMessage): void {
+    if (this.state === "closed") return;
+    if (message === "connect") {
+      this.#deps.log.i("associated with access point", { ssid: this.#options.ssid });
+      if (this.state === "connecting") this.#enter("associated", "connect");
+    } else if (message === "gotIP") {
+      const address = this.#address();
+      if (this.state === "up" && address === this.address) return;
+      if (this.state === "up") this.#announce({ up: false, reason: "address-changed" });
+      this.#deps.timers.clear(this.#timer);
+      this.#timer = undefined;
+      this.#backoff.reset();
+      this.address = address;
+      this.#deps.log.i("got IP address", { ip: address, afterMs: this.#deps.clock() - this.#attemptStartMs });
+      this.#enter("up", "gotIP");
+      this.#announce({ up: true, address });
+    } else if (message === "lostIP" || message === "disconnect") {
+      const wasUp = this.state === "up";
+      this.#deps.log.w(message === "lostIP" ? "lost IP address" : "Wi-Fi disconnected", { ssid: this.#options.ssid });
+      this.address = undefined;
+      if (wasUp) {
+        this.#enter("waiting", message);
+        this.#announce({ up: false, reason: message === "lostIP" ? "lost-ip" : "wifi-disconnect" });
+      }
+      this.#retry(message);
+    }
+  }
+}

@@ -1,0 +1,160 @@
+// Serial log: one event per line, `<ms> <L> <tag>: <fixed message> key=value ...` (HOUSE_STYLE.md). The sink is
+// injected (trace on the board, an array in tests); a sink that throws is ignored so logging never takes a role down.
+
+export type Level = "E" | "W" | "I" | "D";
+export type FieldValue = string | number | boolean | undefined;
+export type Fields = Record<string, FieldValue>;
+export type LogSink = (line: string) => void;
+
+/** E=0 (errors only) .. D=3 (everything). */
+export function levelRank(level: Level): number {
+  return level === "E" ? 0 : level === "W" ? 1 : level === "I" ? 2 : 3;
+}
+
+export function isLevel(value: unknown): value is Level {
+  return value === "E" || value === "W" || value === "I" || value === "D";
+}
+
+/** A value as it appears after `key=`: bare when it is plain printable ASCII, else quoted with escapes. */
+export function formatValue(value: string | number | boolean): string {
+  if (typeof value !== "string") return String(value);
+  let plain = value.length > 0;
+  for (let i = 0; i < value.length && plain; i++) {
+    const c = value.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f || c === 0x22 || c === 0x5c) plain = false;
+  }
+  if (plain) return value;
+  let out = '"';
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x22) out += '\\"';
+    else if (c === 0x5c) out += "\\\\";
+    else if (c >= 0x20 && c < 0x7f) out += value[i];
+    else if (c < 0x100) out += "\\x" + c.toString(16).padStart(2, "0");
+    else out += "\\u" + c.toString(16).padStart(4, "0");
+  }
+  return out + '"';
+}
+
+export function formatLine(ms: number, level: Level, tag: string, message: string, fields?: Fields): string {
+  let line = String(Math.floor(ms)).padStart(6, " ") + " " + level + " " + tag + ": " + message;
+  if (fields) {
+    for (const key in fields) {
+      const value = fields[key];
+      if (value !== undefined) line += " " + key + "=" + formatValue(value);
+    }
+  }
+  return line;
+}
+
+export class Log {
+  #clock: () => number;
+  #sink: LogSink;
+  #rank: number;
+
+  constructor(options: { clock: () => number; sink: LogSink; level?: Level }) {
+    this.#clock = options.clock;
+    this.#sink = options.sink;
+    this.#rank = levelRank(options.level ?? "I");
+  }
+
+  set level(level: Level) {
+    this.#rank = levelRank(level);
+  }
+
+  enabled(level: Level): boolean {
+    return levelRank(level) <= this.#rank;
+  }
+
+  write(level: Level, tag: string, message: string, fields?: Fields): void {
+    if (levelRank(level) > this.#rank) return;
+    try {
+      this.#sink(formatLine(this.#clock(), level, tag, message, fields));
+    } catch {
+      // A broken sink must not abort the machine (an uncaught exception in a callback aborts XS).
+    }
+  }
+
+  tag(tag: string): TagLog {
+    return new TagLog(this, tag);
+  }
+}
+
+/** The log of one module: `log.tag("tcp.client").i("connecting (SYN sent)", { server })`. */
+export class TagLog {
+  readonly tag: string;
+  #log: Log;
+
+  constructor(log: Log, tag: string) {
+    this.#log = log;
+    this.tag = tag;
+  }
+
+  enabled(level: Level): boolean {
+    return this.#log.enabled(level);
+  }
+  e(message: string, fields?: Fields): void {
+    this.#log.write("E", this.tag, message, fields);
+  }
+  w(message: string, fields?: Fields): void {
+    this.#log.write("W", this.tag, message, fields);
+  }
+  i(message: string, fields?: Fields): void {
+    this.#log.write("I", this.tag, message, fields);
+  }
+  d(message: string, fields?: Fields): void {
+    this.#log.write("D", this.tag, message, fields);
+  }
+  at(level: Level, message: string, fields?: Fields): void {
+    this.#log.write(level, this.tag, message, fields);
+  }
+}
+
+/**
+ * Sampling for routine lines (heartbeats): take() is true for the 1st event and then every `every`-th;
+ * every=1 keeps all, every=0 keeps none. The caller logs sampled lines at I and the rest at D.
+ */
+export class Sampler {
+  readonly every: number;
+  #count = 0;
+
+  constructor(every: number) {
+    this.every = every;
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  take(): boolean {
+    const n = this.#count++;
+    if (this.every <= 0) return false;
+    return n % this.every === 0;
+  }
+
+  reset(): void {
+    this.#count = 0;
+  }
+}
+
+/** At most one line per intervalMs; take() returns how many were suppressed since the last one, or -1 to stay quiet. */
+export class RateLimiter {
+  readonly intervalMs: number;
+  #lastMs: number | undefined;
+  #suppressed = 0;
+
+  constructor(intervalMs: number) {
+    this.intervalMs = intervalMs;
+  }
+
+  take(now: number): number {
+    if (this.#lastMs !== undefined && now - this.#lastMs < this.intervalMs) {
+      this.#suppressed++;
+      return -1;
+    }
+    this.#lastMs = now;
+    const suppressed = this.#suppressed;
+    this.#suppressed = 0;
+    return suppressed;
+  }
+}

@@ -1,0 +1,52 @@
+// The shapes of what the roles are given (ECMA-419 style: classes, a timer, a clock, a log), as structural types, so
+// the same role code takes Moddable's classes on the board, the simulator's on Node, and fakes in unit tests.
+// Types only: this module has no runtime content.
+
+export type Clock = () => number;
+
+export type TcpSocket = {
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  read(): ArrayBuffer | number | undefined;
+  write(data: ArrayBuffer | Uint8Array): unknown;
+  close(): void;
+};
+
+export type TcpCallbacks = {
+  onReadable?: (this: TcpSocket, bytes: number) => void;
+  onWritable?: (this: TcpSocket, bytes: number) => void;
+  onError?: (this: TcpSocket) => void;
+  format?: "buffer";
+  nodelay?: boolean;
+  keepalive?: LinklabTCPKeepalive;
+};
+
+export type TcpOptions = ({ address: string; port: number } | { host: string; port: number } | { from: TcpSocket }) & TcpCallbacks;
+export type TcpClass = new (options: TcpOptions) => TcpSocket;
+
+export type ListenerSocket = {
+  read(): TcpSocket | undefined;
+  close(): void;
+  readonly port: number;
+};
+export type ListenerClass = new (options: { port?: number; address?: string; onReadable?: (this: ListenerSocket, requests: number) => void }) => ListenerSocket;
+
+export type Datagram = ArrayBuffer & { address: string; port: number };
+export type UdpSocket = {
+  write(data: ArrayBuffer | Uint8Array, address: string, port: number): void;
+  read(): Datagram | undefined;
+  close(): void;
+};
+export type UdpClass = new (options: { port?: number; address?: string; onReadable?: (this: UdpSocket, packets: number) => void; onError?: () => void }) => UdpSocket;
+
+/** Timer.set / Timer.clear in the shape the roles use: set(cb, ms) once, set(cb, ms, ms) repeating. */
+export type TimerId = object;
+export type Timers = {
+  set(callback: () => void, delayMs: number, repeatMs?: number): TimerId;
+  clear(id: TimerId | undefined): void;
+};
+
+/** Wi-Fi station: connect(...) starts one attempt, its callback gets Moddable's WiFi messages; close() ends it. */
+export type WifiMessage = "connect" | "gotIP" | "lostIP" | "disconnect" | string;
+export type WifiStation = { close(): void };
+export type Wifi = { connect(options: { ssid: string; password?: string }, callback: (message: WifiMessage) => void): WifiStation };
