@@ -1,0 +1,58 @@
+import { strict as assert } from "node:assert";
+import { formatLine, formatValue, Log, RateLimiter, Sampler } from "linklab/log";
+
+describe("linklab/log", () => {
+  it("formats a line as <ms> <L> <tag>: <message> key=value", () => {
+    assert.equal(formatLine(1234, "I", "tcp.client", "state connecting->online", { reason: "welcome", rttMs: 12 }), "  1234 I tcp.client: state connecting->online reason=welcome rttMs=12");
+  });
+
+  it("leaves out fields whose value is undefined", () => {
+    assert.equal(formatLine(5, "W", "t", "m", { a: undefined, b: 1 }), "     5 W t: m b=1");
+  });
+
+  it("quotes values with spaces, quotes, backslashes, control bytes or nothing at all", () => {
+    assert.equal(formatValue("a b"), '"a b"');
+    assert.equal(formatValue(""), '""');
+    assert.equal(formatValue('say "hi"'), '"say \\"hi\\""');
+    assert.equal(formatValue("a\\b"), '"a\\\\b"');
+    assert.equal(formatValue("nul\u0000"), '"nul\\x00"');
+    assert.equal(formatValue("plain-value_1.2:3"), "plain-value_1.2:3");
+  });
+
+  it("drops lines below the configured level", () => {
+    const lines: string[] = [];
+    const log = new Log({ clock: () => 7, sink: (l) => lines.push(l), level: "W" });
+    const t = log.tag("x");
+    t.d("debug");
+    t.i("info");
+    t.w("warn");
+    t.e("error");
+    assert.deepEqual(lines, ["     7 W x: warn", "     7 E x: error"]);
+    log.level = "D";
+    t.d("debug");
+    assert.equal(lines.length, 3);
+  });
+
+  it("survives a sink that throws", () => {
+    const log = new Log({ clock: () => 0, sink: () => { throw new Error("serial gone"); } });
+    assert.doesNotThrow(() => log.tag("x").e("still alive"));
+  });
+
+  it("samples the first event and then every Nth", () => {
+    const s = new Sampler(3);
+    assert.deepEqual([1, 2, 3, 4, 5, 6, 7].map(() => s.take()), [true, false, false, true, false, false, true]);
+    const never = new Sampler(0);
+    assert.equal(never.take(), false);
+    const all = new Sampler(1);
+    assert.deepEqual([all.take(), all.take()], [true, true]);
+  });
+
+  it("rate-limits to one line per interval and reports how many were suppressed", () => {
+    const r = new RateLimiter(1000);
+    assert.equal(r.take(0), 0);
+    assert.equal(r.take(10), -1);
+    assert.equal(r.take(999), -1);
+    assert.equal(r.take(1000), 2);
+    assert.equal(r.take(1500), -1);
+  });
+});
