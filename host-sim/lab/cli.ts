@@ -1,0 +1,97 @@
+// `linklab lab [scenario] [--json FILE] [--seed N]`: run a lab scenario with live, board-prefixed logs (coloured and
+// with a progress line on a terminal, plain when piped), then the summary. Exit 0 = every expectation passed,
+// 1 = one failed, 2 = the scenario or the command line is wrong (one line that points at the problem).
+import { existsSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { runLab, type LabOutput } from "./lab.ts";
+import { loadScenario, ScenarioError, type Scenario } from "./scenario.ts";
+import { formatSummary } from "./summary.ts";
+
+export const scenariosDir = join(dirname(fileURLToPath(import.meta.url)), "..", "scenarios");
+
+const usage = "usage: linklab lab [scenario] [--json FILE] [--seed N]   (scenario: a name in host-sim/scenarios/ or a path)";
+const COLORS = [36, 33, 35, 32, 34, 91, 96, 93];
+
+/** A scenario argument: an existing path, or the name of a file in host-sim/scenarios/ (with or without .lab). */
+export function findScenario(arg: string | undefined): string {
+  if (arg === undefined) return join(scenariosDir, "default.lab");
+  if (existsSync(arg)) return resolve(arg);
+  const named = join(scenariosDir, arg.endsWith(".lab") ? arg : `${arg}.lab`);
+  if (existsSync(named)) return named;
+  throw new ScenarioError(`no scenario '${arg}' (not a file, and not in host-sim/scenarios/)`);
+}
+
+function terminalOutput(scenario: Scenario, stream: NodeJS.WriteStream): LabOutput {
+  const tty = stream.isTTY === true && !process.env.NO_COLOR;
+  const width = Math.max(...scenario.boards.map((b) => b.id.length), 3);
+  let progress = "";
+  const write = (text: string): void => {
+    if (tty && progress) stream.write("\r\x1b[K");
+    stream.write(text + "\n");
+    if (tty && progress) stream.write(progress);
+  };
+  const next = (t: number): string => {
+    const step = scenario.timeline.find((s) => s.atMs > t);
+    if (!step) return "no more faults";
+    const words = Object.entries(step.fault).filter(([k]) => k !== "kind").map(([, v]) => String(v));
+    return `next: ${step.fault.kind} ${words.join(" ")} at ${step.atMs / 1000}s`;
+  };
+  return {
+    boardLine(board, index, text, stream, t) {
+      const name = board.padEnd(width);
+      const prefix = tty ? `\x1b[${COLORS[index % COLORS.length]}m${name}\x1b[0m` : name;
+      const clock = t < 0 ? "  boot" : (t / 1000).toFixed(1).padStart(6);
+      write(`${clock} ${prefix} ${stream === "stderr" ? "! " : "| "}${text}`);
+    },
+    labLine(text, t) {
+      const line = `${(Math.max(0, t) / 1000).toFixed(1).padStart(6)} ${"lab".padEnd(width)} * ${text}`;
+      write(tty ? `\x1b[1m${line}\x1b[0m` : line);
+    },
+    tick(t) {
+      if (!tty) return;
+      const total = scenario.durationMs / 1000;
+      const done = Math.min(1, t / scenario.durationMs);
+      const bar = "#".repeat(Math.round(done * 20)).padEnd(20, ".");
+      progress = `\x1b[7m [${bar}] ${(t / 1000).toFixed(0)}s / ${total}s  ${next(t)} \x1b[0m`;
+      stream.write("\r\x1b[K" + progress);
+    },
+  };
+}
+
+export async function main(args: string[]): Promise<void> {
+  let scenarioArg: string | undefined;
+  let jsonFile: string | undefined;
+  let seed: number | undefined;
+  try {
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i];
+      if (arg === "--json") {
+        jsonFile = args[++i];
+        if (!jsonFile) throw new ScenarioError("--json needs a file name");
+      } else if (arg === "--seed") {
+        seed = Number(args[++i]);
+        if (!Number.isInteger(seed)) throw new ScenarioError("--seed needs an integer");
+      } else if (arg === "-h" || arg === "--help") {
+        process.stdout.write(usage + "\n");
+        return;
+      } else if (arg.startsWith("-")) throw new ScenarioError(`unknown option '${arg}'`);
+      else if (scenarioArg === undefined) scenarioArg = arg;
+      else throw new ScenarioError(`one scenario at a time (got '${scenarioArg}' and '${arg}')`);
+    }
+    const scenario = loadScenario(findScenario(scenarioArg));
+    const stream = process.stdout;
+    const output = terminalOutput(scenario, stream);
+    // Ctrl-C ends the run early but still stops every board (runLab's finally) via process exit hooks.
+    process.once("SIGINT", () => process.exit(130));
+    const result = await runLab(scenario, { output, seed });
+    if (stream.isTTY) stream.write("\r\x1b[K");
+    stream.write(formatSummary(result.summary, { color: stream.isTTY === true && !process.env.NO_COLOR }));
+    if (jsonFile) writeFileSync(jsonFile, JSON.stringify(result.summary, null, 2) + "\n");
+    process.exitCode = result.passed ? 0 : 1;
+  } catch (error) {
+    if (!(error instanceof ScenarioError)) throw error;
+    process.stderr.write(`linklab lab: ${error.message}\n${error.message.startsWith("usage") ? "" : usage + "\n"}`);
+    process.exitCode = 2;
+  }
+}

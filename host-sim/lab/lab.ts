@@ -1,0 +1,405 @@
+// The lab controller: starts each board of a scenario as its own process on its own 127.0.0.x address, relays its
+// serial log (live, prefixed), turns log lines into timed events, plays the fault timeline, and at the end stops
+// every board (always, also when something throws) and judges the expectations. One run = one runLab() call.
+import { existsSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { AppError, loadApp } from "../app.ts";
+import type { BoardCommand } from "../runtime/board.ts";
+import { classify, parseLogLine, type LabEvent } from "./events.ts";
+import { judge, type ExpectationResult } from "./expect.ts";
+import { BoardProcess } from "./process.ts";
+import { ScenarioError, type Fault, type Scenario } from "./scenario.ts";
+import { summarize, type Summary } from "./summary.ts";
+
+export const repoDir = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** Where the lab's live output goes: the CLI prints it, tests usually collect or drop it. */
+export interface LabOutput {
+  /** A serial-log (or stderr) line of a board, at lab time t (ms; negative while the boards boot). */
+  boardLine?(board: string, index: number, text: string, stream: "stdout" | "stderr", t: number): void;
+  /** A fault being applied or ending, said in words. */
+  labLine?(text: string, t: number): void;
+  /** Called about every 250 ms while the timeline runs. */
+  tick?(t: number): void;
+}
+
+export interface LabOptions {
+  output?: LabOutput;
+  /** How long each board may take to print its first line before the run is abandoned (default 30 s). */
+  readyTimeoutMs?: number;
+  /** Seed for the random parts of faults (latency jitter, UDP loss), so a run can be repeated. */
+  seed?: number;
+}
+
+export interface BoardRecord {
+  id: string;
+  index: number;
+  config: Record<string, string>;
+  /** Every address the board had, in order (a router reboot hands out new ones). */
+  addresses: string[];
+  boots: number;
+}
+
+export interface LabResult {
+  scenario: Scenario;
+  boards: BoardRecord[];
+  events: LabEvent[];
+  expectations: ExpectationResult[];
+  summary: Summary;
+  passed: boolean;
+}
+
+/** Board commands of the lab's fault layer (see host-sim/runtime/board.ts). */
+type NetCommand =
+  | BoardCommand
+  | { type: "blackhole"; addresses: string[] }
+  | { type: "latency"; latencyMs: number; jitterMs: number; seed: number }
+  | { type: "idle-firewall"; idleMs: number }
+  | { type: "reset"; addresses: string[] }
+  | { type: "peers"; peers: string[] };
+
+interface Live {
+  record: BoardRecord;
+  address: string;
+  process?: BoardProcess;
+  ready: boolean;
+  /** Powered off: frozen process, peers blackhole it. */
+  off: boolean;
+  wifiUp: boolean;
+  /** Last blackhole list sent, to send only changes. */
+  sentBlackhole?: string;
+}
+
+/** Resolve the app directory of a scenario: its `app` line is relative to the scenario file. */
+export function scenarioAppDir(scenario: Scenario): string {
+  if (!scenario.app) return repoDir;
+  return isAbsolute(scenario.app) ? scenario.app : resolve(dirname(scenario.file), scenario.app);
+}
+
+function addressPlus(first: string, n: number): string {
+  const parts = first.split(".").map(Number);
+  let value = ((parts[1] << 16) | (parts[2] << 8) | parts[3]) + n;
+  const last = value & 255;
+  if (last === 0 || last === 255) value += 2;
+  return `127.${(value >> 16) & 255}.${(value >> 8) & 255}.${value & 255}`;
+}
+
+/** Check the board lines against the app's manifest before anything starts, pointing at the line. */
+function checkBoards(scenario: Scenario, defaults: Record<string, unknown>): void {
+  for (const spec of scenario.boards) {
+    for (const key of Object.keys(spec.config)) {
+      if (!(key in defaults))
+        throw new ScenarioError(`${scenario.file}:${spec.line}: unknown config key '${key}' (the app's manifest.json declares: ${Object.keys(defaults).join(" ") || "nothing"})`);
+    }
+    for (const [key, value] of Object.entries(spec.config)) {
+      if (value.startsWith("@") && !scenario.boards.some((b) => b.id === value.slice(1)))
+        throw new ScenarioError(`${scenario.file}:${spec.line}: ${key}=${value}: no board '${value.slice(1)}'`);
+    }
+  }
+}
+
+export async function runLab(scenario: Scenario, options: LabOptions = {}): Promise<LabResult> {
+  const output = options.output ?? {};
+  const appDir = scenarioAppDir(scenario);
+  let defaults: Record<string, unknown>;
+  try {
+    defaults = loadApp(appDir).defaults;
+  } catch (error) {
+    if (error instanceof AppError) throw new ScenarioError(`${scenario.file}: app ${appDir}: ${error.message}`);
+    throw error;
+  }
+  if (!existsSync(join(appDir, "manifest.json"))) throw new ScenarioError(`${scenario.file}: no manifest.json in ${appDir}`);
+  checkBoards(scenario, defaults);
+
+  let seed = (options.seed ?? 1) >>> 0 || 1;
+  const nextSeed = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+
+  const events: LabEvent[] = [];
+  const spawnedAt = performance.now();
+  let t0 = spawnedAt;
+  let ended = false;
+  const now = (): number => performance.now() - t0;
+  let nextAddress = 0;
+  const takeAddress = (): string => addressPlus(scenario.firstAddress, nextAddress++);
+
+  const boards: Live[] = scenario.boards.map((spec, index) => {
+    const address = takeAddress();
+    return { record: { id: spec.id, index, config: spec.config, addresses: [address], boots: 0 }, address, ready: false, off: false, wifiUp: true };
+  });
+  const byId = new Map(boards.map((b) => [b.record.id, b]));
+  const byAddress = new Map<string, string>();
+  for (const b of boards) byAddress.set(b.address, b.record.id);
+  const peerOf = (value: string | undefined): string | undefined => {
+    if (value === undefined) return undefined;
+    if (byId.has(value)) return value;
+    const address = value.replace(/:\d+$/, "");
+    return byAddress.get(address);
+  };
+
+  // Network-wide fault state, turned into per-board commands by syncNetwork().
+  const partitions = new Set<string>(); // "a b" with a < b
+  let latency = { latencyMs: 0, jitterMs: 0 };
+  let udpLossPercent = 0;
+  let idleMs = 0;
+
+  const record = (event: LabEvent): void => {
+    if (!ended) events.push(event);
+  };
+  const lab = (name: string, args: string[], text: string): void => {
+    const t = now();
+    record({ t, board: "lab", name, args, text });
+    output.labLine?.(text, t);
+  };
+
+  const send = (board: Live, command: NetCommand): void => {
+    board.process?.send(command);
+  };
+
+  const blackholeFor = (board: Live): string[] => {
+    const out = new Set<string>();
+    for (const other of boards) {
+      if (other === board) continue;
+      const key = [board.record.id, other.record.id].sort().join(" ");
+      if (other.off || partitions.has(key)) for (const address of other.record.addresses) out.add(address);
+    }
+    return [...out].sort();
+  };
+
+  const syncNetwork = (board: Live, force = false): void => {
+    if (!board.process || board.off || !board.ready) return;
+    const addresses = blackholeFor(board);
+    const key = addresses.join(",");
+    if (force || key !== board.sentBlackhole) {
+      board.sentBlackhole = key;
+      send(board, { type: "blackhole", addresses });
+    }
+  };
+  const syncAll = (): void => {
+    for (const board of boards) syncNetwork(board);
+  };
+
+  /** A freshly booted board learns the network's current state (its Wi-Fi, latency, loss, firewall, partitions). */
+  const greet = (board: Live): void => {
+    board.sentBlackhole = undefined;
+    if (!board.wifiUp) send(board, { type: "wifi", up: false });
+    if (latency.latencyMs || latency.jitterMs) send(board, { type: "latency", ...latency, seed: nextSeed() });
+    if (udpLossPercent) send(board, { type: "udp-loss", percent: udpLossPercent, seed: nextSeed() });
+    if (idleMs) send(board, { type: "idle-firewall", idleMs });
+    syncNetwork(board);
+  };
+
+  const start = (board: Live): void => {
+    const words = Object.entries(board.record.config).map(([key, value]) => {
+      const target = value.startsWith("@") ? byId.get(value.slice(1)) : undefined;
+      return `${key}=${target ? target.address : value}`;
+    });
+    if ("id" in defaults && !("id" in board.record.config)) words.push(`id=${board.record.id}`);
+    board.ready = false;
+    board.record.boots++;
+    const boardProcess = new BoardProcess({
+      id: board.record.id,
+      appDir,
+      words,
+      address: board.address,
+      peers: boards.map((b) => b.address),
+      onLine(stream, text) {
+        if (boardProcess !== board.process) return;
+        const t = now();
+        output.boardLine?.(board.record.id, board.record.index, text, stream, t);
+        if (stream === "stderr") {
+          record({ t, board: board.record.id, name: "stderr", args: [], text });
+          return;
+        }
+        if (!board.ready) {
+          board.ready = true;
+          record({ t, board: board.record.id, name: "boot", args: [], text });
+          greet(board);
+        }
+        const line = parseLogLine(text);
+        record({ t, board: board.record.id, name: "line", args: [], text, line });
+        if (!line) return;
+        for (const event of classify(line, peerOf)) record({ t, board: board.record.id, ...event, line, fields: line.fields });
+      },
+      onExit(code, signal) {
+        record({ t: now(), board: board.record.id, name: "exit", args: [], text: signal ? `signal ${signal}` : `code ${code}` });
+      },
+    });
+    board.process = boardProcess;
+  };
+
+  const timers = new Set<NodeJS.Timeout>();
+  const later = (ms: number, action: () => void | Promise<void>): void => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      if (!ended) void Promise.resolve(action()).catch((error) => lab("lab-error", [], `lab error: ${(error as Error).message}`));
+    }, Math.max(0, ms));
+    timers.add(timer);
+  };
+
+  const powerOn = async (board: Live): Promise<void> => {
+    await board.process?.kill();
+    board.off = false;
+    start(board);
+    syncAll();
+  };
+
+  const apply = async (fault: Fault): Promise<void> => {
+    switch (fault.kind) {
+      case "wifi-drop": {
+        const board = byId.get(fault.board)!;
+        lab("wifi-drop", [fault.board], `${fault.board}: Wi-Fi drops for ${fault.durationMs / 1000}s (its traffic stops both ways)`);
+        board.wifiUp = false;
+        send(board, { type: "wifi", up: false });
+        later(fault.durationMs, () => {
+          board.wifiUp = true;
+          lab("wifi-restore", [fault.board], `${fault.board}: Wi-Fi is back (same address ${board.address})`);
+          send(board, { type: "wifi", up: true, address: board.address });
+        });
+        break;
+      }
+      case "router-reboot":
+        lab("router-reboot", [], `router reboots for ${fault.durationMs / 1000}s: every board loses Wi-Fi`);
+        for (const board of boards) {
+          board.wifiUp = false;
+          send(board, { type: "wifi", up: false });
+        }
+        later(fault.durationMs, () => {
+          for (const board of boards) {
+            board.address = takeAddress();
+            board.record.addresses.push(board.address);
+            byAddress.set(board.address, board.record.id);
+          }
+          const peers = boards.map((b) => b.address);
+          lab("router-restore", [], `router is back: new addresses ${boards.map((b) => `${b.record.id}=${b.address}`).join(" ")}`);
+          for (const board of boards) {
+            board.wifiUp = true;
+            send(board, { type: "peers", peers });
+            send(board, { type: "wifi", up: true, address: board.address });
+          }
+          syncAll();
+        });
+        break;
+      case "power-off": {
+        const board = byId.get(fault.board)!;
+        lab("power-off", [fault.board], `${fault.board}: power cut (the process is frozen: no FIN, no RST, only silence)`);
+        board.off = true;
+        board.process?.freeze();
+        syncAll();
+        if (fault.durationMs !== undefined)
+          later(fault.durationMs, async () => {
+            lab("power-on", [fault.board], `${fault.board}: power is back, it boots again at ${board.address}`);
+            await powerOn(board);
+          });
+        break;
+      }
+      case "power-on": {
+        const board = byId.get(fault.board)!;
+        lab("power-on", [fault.board], `${fault.board}: power is back, it boots again at ${board.address}`);
+        await powerOn(board);
+        break;
+      }
+      case "crash": {
+        const board = byId.get(fault.board)!;
+        lab("crash", [fault.board], `${fault.board}: crashes (its kernel closes its sockets: peers get FIN/RST at once)`);
+        await board.process?.kill();
+        break;
+      }
+      case "reboot": {
+        const board = byId.get(fault.board)!;
+        lab("reboot", [fault.board], `${fault.board}: reboots (killed now, boots again in ${fault.durationMs / 1000}s)`);
+        await board.process?.kill();
+        later(fault.durationMs, () => {
+          board.off = false;
+          start(board);
+        });
+        break;
+      }
+      case "idle-firewall":
+        idleMs = fault.idleMs;
+        lab(
+          "idle-firewall",
+          [],
+          idleMs
+            ? `a firewall now silently drops any TCP connection idle for more than ${idleMs / 1000}s`
+            : "the idle firewall is gone",
+        );
+        for (const board of boards) send(board, { type: "idle-firewall", idleMs });
+        break;
+      case "partition":
+        partitions.add([fault.a, fault.b].sort().join(" "));
+        lab("partition", [fault.a, fault.b], `${fault.a} and ${fault.b} can no longer reach each other (traffic blackholed)`);
+        syncAll();
+        break;
+      case "heal":
+        if (fault.a && fault.b) partitions.delete([fault.a, fault.b].sort().join(" "));
+        else partitions.clear();
+        lab("heal", fault.a ? [fault.a, fault.b!] : [], fault.a ? `${fault.a} and ${fault.b} can reach each other again` : "every partition heals");
+        syncAll();
+        break;
+      case "latency":
+        latency = { latencyMs: fault.latencyMs, jitterMs: fault.jitterMs };
+        lab("latency", [], `every packet now takes ${fault.latencyMs} ms${fault.jitterMs ? ` ± ${fault.jitterMs} ms` : ""} each way`);
+        for (const board of boards) send(board, { type: "latency", ...latency, seed: nextSeed() });
+        break;
+      case "udp-loss":
+        udpLossPercent = fault.percent;
+        lab("udp-loss", [], `${fault.percent}% of UDP datagrams are now lost`);
+        for (const board of boards) send(board, { type: "udp-loss", percent: fault.percent, seed: nextSeed() });
+        break;
+      case "reset": {
+        const a = byId.get(fault.a)!;
+        const b = byId.get(fault.b)!;
+        lab("reset", [fault.a, fault.b], `a middlebox injects RST into every connection between ${fault.a} and ${fault.b}`);
+        send(a, { type: "reset", addresses: b.record.addresses });
+        break;
+      }
+    }
+  };
+
+  try {
+    for (const board of boards) start(board);
+    // The lab clock starts when every board has printed its first line (booted), like powering a bench at once.
+    const readyBy = spawnedAt + (options.readyTimeoutMs ?? 30_000);
+    await new Promise<void>((resolveReady, reject) => {
+      const poll = setInterval(() => {
+        const dead = boards.find((b) => !b.process?.running && !b.ready);
+        if (dead) {
+          clearInterval(poll);
+          const errors = events.filter((e) => e.board === dead.record.id && e.name === "stderr").map((e) => e.text);
+          reject(new ScenarioError(`${scenario.file}:${scenario.boards[dead.record.index].line}: board ${dead.record.id} exited before it booted${errors.length ? `: ${errors.join(" | ")}` : ""}`));
+        } else if (boards.every((b) => b.ready)) {
+          clearInterval(poll);
+          resolveReady();
+        } else if (performance.now() > readyBy) {
+          clearInterval(poll);
+          reject(new Error(`boards not booted within ${options.readyTimeoutMs ?? 30_000} ms: ${boards.filter((b) => !b.ready).map((b) => b.record.id).join(", ")}`));
+        }
+      }, 20);
+    });
+    t0 = performance.now();
+    for (const event of events) event.t -= t0 - spawnedAt;
+    lab("start", [], `lab clock starts: ${boards.map((b) => `${b.record.id}=${b.address}`).join(" ")}`);
+
+    for (const step of scenario.timeline) later(step.atMs, () => apply(step.fault));
+    await new Promise<void>((resolveEnd) => {
+      const tick = setInterval(() => output.tick?.(now()), 250);
+      const end = setTimeout(() => {
+        clearInterval(tick);
+        resolveEnd();
+      }, scenario.durationMs);
+      timers.add(end);
+    });
+    lab("end", [], `end of scenario after ${scenario.durationMs / 1000}s`);
+  } finally {
+    ended = true;
+    for (const timer of timers) clearTimeout(timer);
+    timers.clear();
+    await Promise.all(boards.map((b) => b.process?.stop()));
+  }
+
+  const records = boards.map((b) => b.record);
+  const expectations = scenario.expectations.map((expectation) => judge(expectation, events, scenario));
+  const summary = summarize(scenario, records, events, expectations);
+  return { scenario, boards: records, events, expectations, summary, passed: expectations.every((e) => e.passed) };
+}

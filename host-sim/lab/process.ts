@@ -1,0 +1,117 @@
+// One simulated board as its own operating-system process (`node host-sim/bin.mjs run <app> key=value...`), with
+// its serial log (stdout) and stderr split into lines, and an IPC channel for board commands. The lab can freeze it
+// (SIGSTOP: power cut, the kernel keeps its sockets), kill it (SIGKILL: the kernel closes them) and start it again.
+import { spawn, type ChildProcess } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { BoardCommand } from "../runtime/board.ts";
+
+const binPath = join(dirname(fileURLToPath(import.meta.url)), "..", "bin.mjs");
+
+export interface BoardProcessOptions {
+  id: string;
+  appDir: string;
+  words: string[];
+  address: string;
+  peers: string[];
+  onLine(stream: "stdout" | "stderr", line: string): void;
+  onExit(code: number | null, signal: NodeJS.Signals | null): void;
+}
+
+/** Every child the lab started in this process, so an unexpected exit of the lab never leaves boards behind. */
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once("exit", () => {
+    for (const child of live) child.kill("SIGKILL");
+  });
+}
+
+export class BoardProcess {
+  readonly id: string;
+  readonly child: ChildProcess;
+  readonly exited: Promise<void>;
+  stopped = false;
+
+  constructor(options: BoardProcessOptions) {
+    installExitHook();
+    this.id = options.id;
+    this.child = spawn(process.execPath, [binPath, "run", options.appDir, ...options.words], {
+      env: {
+        ...process.env,
+        LINKLAB_BOARD_ID: options.id,
+        LINKLAB_BOARD_ADDRESS: options.address,
+        LINKLAB_PEERS: options.peers.join(","),
+        FORCE_COLOR: "0",
+      },
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+    });
+    live.add(this.child);
+    // A board that dies mid-send must not take the lab down.
+    this.child.on("error", () => {});
+    this.child.channel?.unref?.();
+    this.#lines(this.child.stdout!, (line) => options.onLine("stdout", line));
+    this.#lines(this.child.stderr!, (line) => options.onLine("stderr", line));
+    this.exited = new Promise((resolve) => {
+      this.child.once("exit", (code, signal) => {
+        live.delete(this.child);
+        options.onExit(code, signal);
+        resolve();
+      });
+    });
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  #lines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+    let rest = "";
+    stream.setEncoding("utf8");
+    stream.on("data", (chunk: string) => {
+      const parts = (rest + chunk).split("\n");
+      rest = parts.pop() ?? "";
+      for (const part of parts) onLine(part.replace(/\r$/, ""));
+    });
+    stream.on("end", () => {
+      if (rest) onLine(rest);
+      rest = "";
+    });
+  }
+
+  /** Send a board command over IPC; false when the board cannot hear it (dead, or frozen: then it stays queued). */
+  send(command: BoardCommand | { type: string }): boolean {
+    if (!this.running || !this.child.connected) return false;
+    this.child.send(command, (error) => {
+      // The board died between the check and the write: nothing to deliver to.
+      void error;
+    });
+    return !this.stopped;
+  }
+
+  /** Power cut: the process stops dead; its kernel keeps the sockets open and still ACKs. */
+  freeze(): void {
+    if (this.running) this.child.kill("SIGSTOP");
+    this.stopped = true;
+  }
+
+  /** SIGKILL: the kernel closes every socket of the process (FIN, or RST where data was unread). */
+  async kill(): Promise<void> {
+    if (this.running) this.child.kill("SIGKILL");
+    await this.exited;
+  }
+
+  /** End of a run: ask politely (SIGTERM closes sockets cleanly), then kill after `graceMs`. */
+  async stop(graceMs = 2000): Promise<void> {
+    if (!this.running) return this.exited;
+    if (this.stopped) return this.kill();
+    this.child.kill("SIGTERM");
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    if (this.running) await this.kill();
+  }
+}

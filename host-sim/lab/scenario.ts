@@ -1,0 +1,433 @@
+// Lab scenario files: a small line-oriented text format (boards, a timeline of faults, expectations). Parsing is
+// strict: the first problem refuses the whole scenario with `file:line: message`, before any board starts.
+import { readFileSync } from "node:fs";
+
+export class ScenarioError extends Error {}
+
+/** A fault on the timeline, named as what happens to real boards (docs/simulator.md, "Faults"). */
+export type Fault =
+  | { kind: "wifi-drop"; board: string; durationMs: number }
+  | { kind: "router-reboot"; durationMs: number }
+  | { kind: "power-off"; board: string; durationMs?: number }
+  | { kind: "power-on"; board: string }
+  | { kind: "crash"; board: string }
+  | { kind: "reboot"; board: string; durationMs: number }
+  | { kind: "idle-firewall"; idleMs: number }
+  | { kind: "partition"; a: string; b: string }
+  | { kind: "heal"; a?: string; b?: string }
+  | { kind: "latency"; latencyMs: number; jitterMs: number }
+  | { kind: "udp-loss"; percent: number }
+  | { kind: "reset"; a: string; b: string };
+
+export type FaultKind = Fault["kind"];
+
+export interface BoardSpec {
+  id: string;
+  /** key=value words exactly as written; `@board` values are replaced by that board's address at start. */
+  config: Record<string, string>;
+  line: number;
+}
+
+export interface TimelineStep {
+  atMs: number;
+  fault: Fault;
+  line: number;
+}
+
+/** An event that the lab itself records (a fault, its end, a board starting): what expectations are timed from. */
+export interface Anchor {
+  name: string;
+  args: string[];
+}
+
+/** A board event, as parsed from its serial log (see events.ts). */
+export interface EventPattern {
+  name: string;
+  args: string[];
+}
+
+export interface Expectation {
+  board: string;
+  /** true: the event must NOT happen in the window. */
+  negated: boolean;
+  event: EventPattern;
+  window: { kind: "after"; withinMs: number; anchor: Anchor } | { kind: "between"; fromMs: number; toMs: number } | { kind: "run" };
+  /** The expectation as written, for the summary. */
+  text: string;
+  line: number;
+}
+
+export interface Scenario {
+  file: string;
+  title: string;
+  notes: string[];
+  durationMs: number;
+  /** App directory for every board, resolved by the caller; undefined = this repository's firmware. */
+  app?: string;
+  /** First board address; boards get consecutive addresses from here (127.0.0.2 by default). */
+  firstAddress: string;
+  boards: BoardSpec[];
+  timeline: TimelineStep[];
+  expectations: Expectation[];
+}
+
+/** Events an expectation can name, with how many arguments each takes (see events.ts for what each means). */
+export const EVENT_ARITY: Record<string, { min: number; max: number; boardArg?: boolean; usage: string }> = {
+  online: { min: 0, max: 0, usage: "online" },
+  lost: { min: 0, max: 0, usage: "lost" },
+  offline: { min: 0, max: 1, boardArg: true, usage: "offline [<board>]" },
+  handshake: { min: 0, max: 1, boardArg: true, usage: "handshake [<board>]" },
+  "peer-closed": { min: 0, max: 0, usage: "peer-closed" },
+  state: { min: 1, max: 1, usage: "state <name>" },
+  log: { min: 1, max: 1, usage: 'log "<text>"' },
+  exit: { min: 0, max: 0, usage: "exit" },
+  boot: { min: 0, max: 0, usage: "boot" },
+};
+
+/** Anchors: every fault name plus the lab's own events. Arity = number of board arguments. */
+const ANCHOR_BOARDS: Record<string, number> = {
+  start: 0,
+  "wifi-drop": 1,
+  "wifi-restore": 1,
+  "router-reboot": 0,
+  "router-restore": 0,
+  "power-off": 1,
+  "power-on": 1,
+  crash: 1,
+  reboot: 1,
+  boot: 1,
+  "idle-firewall": 0,
+  partition: 2,
+  heal: 0,
+  latency: 0,
+  "udp-loss": 0,
+  reset: 2,
+};
+
+const ID = /^[A-Za-z][\w-]*$/;
+const KEY = /^[A-Za-z_$][\w$]*$/;
+
+/** Split a line into words; "double quoted" words may hold spaces (\" and \\ escape). A bare # starts a comment. */
+export function tokenize(text: string): string[] {
+  const words: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === " " || c === "\t") {
+      i++;
+      continue;
+    }
+    if (c === "#") break;
+    let word = "";
+    if (c === '"') {
+      i++;
+      let closed = false;
+      while (i < text.length) {
+        const d = text[i++];
+        if (d === "\\" && i < text.length) word += text[i++];
+        else if (d === '"') {
+          closed = true;
+          break;
+        } else word += d;
+      }
+      if (!closed) throw new ScenarioError("unterminated \"quoted\" text");
+      words.push('"' + word);
+      continue;
+    }
+    while (i < text.length && text[i] !== " " && text[i] !== "\t") word += text[i++];
+    words.push(word);
+  }
+  return words;
+}
+
+/** `5s`, `1.5s`, `500ms`, `2m`; a bare number takes `bareUnit`. */
+export function parseDuration(word: string | undefined, bareUnit: "s" | "ms", what: string): number {
+  const match = word === undefined ? null : /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(word);
+  if (!match) throw new ScenarioError(`${what}: expected a duration like 3, 3s, 1.5s or 500ms, got ${word === undefined ? "nothing" : `'${word}'`}`);
+  const value = Number(match[1]);
+  const unit = match[2] ?? bareUnit;
+  return Math.round(unit === "ms" ? value : unit === "s" ? value * 1000 : value * 60_000);
+}
+
+function plain(word: string | undefined): string | undefined {
+  return word !== undefined && word.startsWith('"') ? undefined : word;
+}
+
+export function parseScenario(text: string, file: string): Scenario {
+  const scenario: Scenario = {
+    file,
+    title: "",
+    notes: [],
+    durationMs: 0,
+    firstAddress: "127.0.0.2",
+    boards: [],
+    timeline: [],
+    expectations: [],
+  };
+  const boards = new Set<string>();
+  let durationLine = 0;
+  const lines = text.split(/\r?\n/);
+  const pending: { line: number; words: string[]; raw: string }[] = [];
+
+  const fail = (line: number, message: string): never => {
+    throw new ScenarioError(`${file}:${line}: ${message}`);
+  };
+
+  for (let index = 0; index < lines.length; index++) {
+    const line = index + 1;
+    let words: string[];
+    try {
+      words = tokenize(lines[index]);
+    } catch (error) {
+      return fail(line, (error as Error).message);
+    }
+    if (words.length === 0) continue;
+    const [keyword, ...rest] = words;
+    const restText = lines[index].trim().slice(keyword.length).trim();
+    switch (keyword) {
+      case "title":
+        scenario.title = restText;
+        break;
+      case "note":
+        scenario.notes.push(restText);
+        break;
+      case "duration":
+        if (rest.length !== 1) fail(line, "usage: duration <time>, e.g. duration 40s");
+        try {
+          scenario.durationMs = parseDuration(rest[0], "s", "duration");
+        } catch (error) {
+          fail(line, (error as Error).message);
+        }
+        if (scenario.durationMs <= 0) fail(line, "duration must be more than 0");
+        durationLine = line;
+        break;
+      case "app":
+        if (rest.length !== 1) fail(line, "usage: app <directory> (relative to the scenario file)");
+        scenario.app = rest[0].replace(/^"/, "");
+        break;
+      case "network": {
+        const match = rest.length === 1 ? /^127\.(\d+)\.(\d+)\.(\d+)$/.exec(rest[0]) : null;
+        if (!match || match.slice(1).some((n) => Number(n) > 255) || Number(match[3]) < 1 || Number(match[3]) > 200)
+          fail(line, "usage: network 127.X.Y.Z: the first board address, in 127.0.0.0/8, with Z from 1 to 200");
+        scenario.firstAddress = rest[0];
+        break;
+      }
+      case "board": {
+        const id = plain(rest[0]);
+        if (!id || !ID.test(id)) fail(line, "usage: board <id> [key=value ...], id like server or c1");
+        if (boards.has(id!)) fail(line, `board '${id}' is declared twice`);
+        const config: Record<string, string> = {};
+        for (const word of rest.slice(1)) {
+          const at = word.indexOf("=");
+          if (word.startsWith('"') || at <= 0 || !KEY.test(word.slice(0, at)))
+            fail(line, `bad config word '${word.replace(/^"/, "")}': expected key=value, e.g. role=client`);
+          config[word.slice(0, at)] = word.slice(at + 1);
+        }
+        boards.add(id!);
+        scenario.boards.push({ id: id!, config, line });
+        break;
+      }
+      case "at":
+      case "expect":
+        pending.push({ line, words, raw: lines[index].trim() });
+        break;
+      default:
+        fail(line, `unknown keyword '${keyword.replace(/^"/, "")}' (expected title, note, duration, app, network, board, at or expect)`);
+    }
+  }
+
+  if (scenario.boards.length === 0) fail(lines.length, "no boards: declare at least one with 'board <id> key=value ...'");
+  if (!durationLine) fail(lines.length, "no duration: say how long the scenario runs, e.g. 'duration 40s'");
+  const last = Number(scenario.firstAddress.split(".")[3]) + scenario.boards.length - 1;
+  if (last > 254) fail(durationLine, `too many boards for network ${scenario.firstAddress}`);
+
+  const board = (line: number, word: string | undefined, what: string): string => {
+    const id = plain(word);
+    if (!id) return fail(line, `${what}: expected a board id`);
+    if (!boards.has(id)) fail(line, `unknown board '${id}' (declared: ${[...boards].join(", ")})`);
+    return id;
+  };
+  const durationArg = (line: number, word: string | undefined, what: string, unit: "s" | "ms" = "s"): number => {
+    try {
+      return parseDuration(plain(word) ?? (word === undefined ? undefined : "?"), unit, what);
+    } catch (error) {
+      return fail(line, (error as Error).message);
+    }
+  };
+
+  for (const { line, words, raw } of pending) {
+    if (words[0] === "at") scenario.timeline.push(parseStep(line, words.slice(1)));
+    else scenario.expectations.push(parseExpect(line, words.slice(1), raw));
+  }
+  scenario.timeline.sort((x, y) => x.atMs - y.atMs || x.line - y.line);
+  checkTimeline(scenario, fail);
+  return scenario;
+
+  function parseStep(line: number, words: string[]): TimelineStep {
+    const atMs = durationArg(line, words[0], "at <time>");
+    if (atMs > scenario.durationMs) fail(line, `at ${words[0]} is after the end of the scenario (duration ${scenario.durationMs / 1000}s)`);
+    const [kind, ...args] = words.slice(1);
+    const count = (min: number, max: number, usage: string): void => {
+      if (args.length < min || args.length > max) fail(line, `usage: at <time> ${usage}`);
+    };
+    let fault: Fault;
+    switch (kind) {
+      case "wifi-drop":
+        count(2, 2, "wifi-drop <board> <seconds>");
+        fault = { kind, board: board(line, args[0], kind), durationMs: durationArg(line, args[1], "wifi-drop <seconds>") };
+        break;
+      case "router-reboot":
+        count(1, 1, "router-reboot <seconds>");
+        fault = { kind, durationMs: durationArg(line, args[0], "router-reboot <seconds>") };
+        break;
+      case "power-off":
+        count(1, 2, "power-off <board> [<seconds> until power-on]");
+        fault = { kind, board: board(line, args[0], kind) };
+        if (args[1] !== undefined) fault.durationMs = durationArg(line, args[1], "power-off <seconds>");
+        break;
+      case "power-on":
+      case "crash":
+        count(1, 1, `${kind} <board>`);
+        fault = { kind, board: board(line, args[0], kind) };
+        break;
+      case "reboot":
+        count(2, 2, "reboot <board> <seconds>");
+        fault = { kind, board: board(line, args[0], kind), durationMs: durationArg(line, args[1], "reboot <seconds>") };
+        break;
+      case "idle-firewall":
+        count(1, 1, "idle-firewall <seconds> | idle-firewall off");
+        fault = { kind, idleMs: args[0] === "off" ? 0 : durationArg(line, args[0], "idle-firewall <seconds>") };
+        if (fault.idleMs === 0 && args[0] !== "off") fail(line, "idle-firewall needs more than 0 seconds (or 'off')");
+        break;
+      case "partition":
+      case "reset": {
+        count(2, 2, `${kind} <board> <board>`);
+        const a = board(line, args[0], kind);
+        const b = board(line, args[1], kind);
+        if (a === b) fail(line, `${kind} needs two different boards`);
+        fault = { kind, a, b };
+        break;
+      }
+      case "heal":
+        if (args.length !== 0 && args.length !== 2) fail(line, "usage: at <time> heal [<board> <board>] (no boards: heal every partition)");
+        fault = args.length ? { kind, a: board(line, args[0], kind), b: board(line, args[1], kind) } : { kind };
+        break;
+      case "latency":
+        count(1, 2, "latency <ms> [<jitter ms>]");
+        fault = {
+          kind,
+          latencyMs: durationArg(line, args[0], "latency <ms>", "ms"),
+          jitterMs: args[1] === undefined ? 0 : durationArg(line, args[1], "latency jitter <ms>", "ms"),
+        };
+        break;
+      case "udp-loss": {
+        count(1, 1, "udp-loss <percent>");
+        const match = /^(\d+(?:\.\d+)?)%?$/.exec(args[0]);
+        if (!match || Number(match[1]) > 100) fail(line, `udp-loss: expected a percentage from 0 to 100, got '${args[0]}'`);
+        fault = { kind, percent: Number(match![1]) };
+        break;
+      }
+      default:
+        return fail(
+          line,
+          kind === undefined
+            ? "usage: at <time> <fault> ..."
+            : `unknown fault '${kind.replace(/^"/, "")}' (known: wifi-drop, router-reboot, power-off, power-on, crash, reboot, idle-firewall, partition, heal, latency, udp-loss, reset)`,
+        );
+    }
+    return { atMs, fault, line };
+  }
+
+  function parseExpect(line: number, words: string[], raw: string): Expectation {
+    const usage =
+      "usage: expect <board> [no] <event> [within <time> of <anchor> | between <time> and <time>], e.g. expect c1 online within 2s of wifi-restore c1";
+    const who = board(line, words[0], "expect");
+    let at = 1;
+    const negated = words[at] === "no";
+    if (negated) at++;
+    const name = plain(words[at++]);
+    if (!name) return fail(line, usage);
+    const arity = EVENT_ARITY[name];
+    if (!arity) fail(line, `unknown event '${name}' (known: ${Object.values(EVENT_ARITY).map((a) => a.usage).join(", ")})`);
+    const args: string[] = [];
+    while (at < words.length && words[at] !== "within" && words[at] !== "between") args.push(words[at++]);
+    if (args.length < arity.min || args.length > arity.max) fail(line, `usage: event ${arity.usage}`);
+    if (arity.boardArg && args[0] !== undefined) board(line, args[0], name);
+    if (name === "log" && !args[0].startsWith('"')) fail(line, 'usage: log "<text>" (quote the text)');
+    if (name === "log") args[0] = args[0].slice(1);
+    let window: Expectation["window"] = { kind: "run" };
+    if (words[at] === "within") {
+      const withinMs = durationArg(line, words[at + 1], "within <time>");
+      if (words[at + 2] !== "of") fail(line, usage);
+      const anchorName = plain(words[at + 3]);
+      const anchorArgs = words.slice(at + 4);
+      if (!anchorName || !(anchorName in ANCHOR_BOARDS))
+        fail(line, `unknown anchor '${anchorName ?? ""}' (known: ${Object.keys(ANCHOR_BOARDS).join(", ")})`);
+      if (anchorArgs.length !== ANCHOR_BOARDS[anchorName!])
+        fail(line, `anchor '${anchorName}' takes ${ANCHOR_BOARDS[anchorName!]} board name(s), got ${anchorArgs.length}`);
+      for (const arg of anchorArgs) board(line, arg, anchorName!);
+      window = { kind: "after", withinMs, anchor: { name: anchorName!, args: anchorArgs } };
+    } else if (words[at] === "between") {
+      const fromMs = durationArg(line, words[at + 1], "between <time>");
+      if (words[at + 2] !== "and" || words.length !== at + 4) fail(line, usage);
+      const toMs = durationArg(line, words[at + 3], "and <time>");
+      if (toMs <= fromMs) fail(line, "between <from> and <to>: <to> must be later than <from>");
+      window = { kind: "between", fromMs, toMs };
+    } else if (at !== words.length) fail(line, usage);
+    if (!negated && window.kind === "run" && name !== "log" && name !== "online" && name !== "handshake" && name !== "boot")
+      fail(line, `'expect ${who} ${name}' needs a window: within <time> of <anchor>, or between <time> and <time>`);
+    return { board: who, negated, event: { name: name!, args }, window, text: raw.replace(/^expect\s+/, ""), line };
+  }
+}
+
+/** Each anchor an expectation names must happen on the timeline; faults must make sense in order. */
+function checkTimeline(scenario: Scenario, fail: (line: number, message: string) => never): void {
+  const anchors = new Set(["start"].concat(scenario.boards.map((b) => `boot ${b.id}`)));
+  const off = new Set<string>();
+  for (const { fault, line } of scenario.timeline) {
+    switch (fault.kind) {
+      case "wifi-drop":
+        anchors.add(`wifi-drop ${fault.board}`).add(`wifi-restore ${fault.board}`);
+        break;
+      case "router-reboot":
+        anchors.add("router-reboot").add("router-restore");
+        break;
+      case "power-off":
+        if (off.has(fault.board)) fail(line, `${fault.board} is already powered off`);
+        anchors.add(`power-off ${fault.board}`);
+        if (fault.durationMs !== undefined) anchors.add(`power-on ${fault.board}`);
+        else off.add(fault.board);
+        break;
+      case "power-on":
+        if (!off.delete(fault.board)) fail(line, `power-on ${fault.board}: it was not powered off (without a time) before this line`);
+        anchors.add(`power-on ${fault.board}`);
+        break;
+      case "crash":
+      case "reboot":
+        anchors.add(`${fault.kind} ${fault.board}`);
+        break;
+      case "partition":
+      case "reset":
+        anchors.add(`${fault.kind} ${fault.a} ${fault.b}`).add(`${fault.kind} ${fault.b} ${fault.a}`);
+        break;
+      default:
+        anchors.add(fault.kind);
+    }
+  }
+  for (const expectation of scenario.expectations) {
+    if (expectation.window.kind !== "after") continue;
+    const { name, args } = expectation.window.anchor;
+    const key = [name, ...args].join(" ");
+    if (!anchors.has(key)) fail(expectation.line, `anchor '${key}' never happens in this scenario's timeline`);
+  }
+}
+
+export function loadScenario(path: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ScenarioError(`cannot read scenario ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  return parseScenario(text, path);
+}

@@ -1,0 +1,227 @@
+// The summary of a lab run, for people (a table per board, the story of each fault, each expectation) and for
+// machines (the same object as JSON). Everything here is computed from the timed events; nothing is asked of boards.
+import type { LabEvent } from "./events.ts";
+import type { ExpectationResult } from "./expect.ts";
+import type { BoardRecord } from "./lab.ts";
+import type { Scenario } from "./scenario.ts";
+
+export interface Outage {
+  /** Lab time the board left online, and why (the `reason=` of its state line). */
+  lostAtMs: number;
+  reason: string;
+  /** How long the link had been silent when it was declared lost, when the board says (silentMs=). */
+  silentMs?: number;
+  onlineAtMs?: number;
+  outageMs?: number;
+}
+
+export interface BoardSummary {
+  id: string;
+  role: string;
+  addresses: string[];
+  boots: number;
+  /** Completed application handshakes (HELLO/WELCOME) this board took part in. */
+  handshakes: number;
+  /** Time in state online (clients), and as a share of the run. */
+  onlineMs?: number;
+  onlinePercent?: number;
+  outages: Outage[];
+  /** Sessions this board (as a server) declared offline, with how silent they were. */
+  offlineVerdicts: { atMs: number; peer?: string; silentMs?: number }[];
+  messages: { sent: number; echoed: number; lost: number };
+  stderrLines: number;
+}
+
+export interface Reaction {
+  board: string;
+  what: string;
+  atMs: number;
+  afterMs: number;
+}
+
+export interface Incident {
+  atMs: number;
+  name: string;
+  text: string;
+  reactions: Reaction[];
+}
+
+export interface Summary {
+  scenario: { file: string; title: string; notes: string[]; durationMs: number };
+  boards: BoardSummary[];
+  incidents: Incident[];
+  expectations: ExpectationResult[];
+  passed: boolean;
+}
+
+function num(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** Message counters from the firmware's echo lines (modules/client role): the last reported totals win. */
+function messages(lines: LabEvent[]): { sent: number; echoed: number; lost: number } {
+  let sent = 0;
+  let echoed = 0;
+  let lost = 0;
+  for (const event of lines) {
+    const line = event.line;
+    if (!line) continue;
+    const f = line.fields;
+    if (f.sent !== undefined || f.echoed !== undefined) {
+      sent = num(f.sent) ?? sent;
+      echoed = num(f.echoed) ?? echoed;
+      lost = num(f.lost) ?? lost;
+    }
+  }
+  return { sent, echoed, lost };
+}
+
+const LAB_QUIET = new Set(["start", "end", "lab-error"]);
+const REACTIONS = new Set(["online", "lost", "offline", "boot", "exit", "peer-closed"]);
+
+function describe(event: LabEvent): string {
+  const f = event.fields ?? {};
+  const extra = [f.reason && `reason=${f.reason}`, f.silentMs && `silent ${f.silentMs} ms`].filter(Boolean).join(", ");
+  const tail = extra ? ` (${extra})` : "";
+  switch (event.name) {
+    case "online":
+      return `online${tail}`;
+    case "lost":
+      return `lost its server${tail}`;
+    case "offline":
+      return `declared ${event.args[0] ?? "a client"} offline${tail}`;
+    case "boot":
+      return "booted";
+    case "exit":
+      return `process ended (${event.text})`;
+    case "peer-closed":
+      return `saw the peer close the connection${tail}`;
+    default:
+      return event.name;
+  }
+}
+
+export function summarize(scenario: Scenario, boards: BoardRecord[], events: LabEvent[], expectations: ExpectationResult[]): Summary {
+  const endMs = events.find((e) => e.board === "lab" && e.name === "end")?.t ?? scenario.durationMs;
+  const summaries = boards.map((board): BoardSummary => {
+    const mine = events.filter((e) => e.board === board.id);
+    const outages: Outage[] = [];
+    let onlineSince: number | undefined;
+    let onlineMs = 0;
+    let everOnline = false;
+    for (const event of mine) {
+      if (event.name === "online") {
+        everOnline = true;
+        onlineSince ??= Math.max(0, event.t);
+        const open = outages.at(-1);
+        if (open && open.onlineAtMs === undefined) {
+          open.onlineAtMs = event.t;
+          open.outageMs = event.t - open.lostAtMs;
+        }
+      } else if (event.name === "lost" || event.name === "exit" || (event.name === "boot" && board.boots > 1)) {
+        if (onlineSince !== undefined) onlineMs += Math.max(0, event.t - onlineSince);
+        if (event.name === "lost")
+          outages.push({ lostAtMs: event.t, reason: event.fields?.reason ?? "?", silentMs: num(event.fields?.silentMs) });
+        else if (onlineSince !== undefined) outages.push({ lostAtMs: event.t, reason: event.name === "exit" ? "board stopped" : "board rebooted" });
+        onlineSince = undefined;
+      }
+    }
+    if (onlineSince !== undefined) onlineMs += Math.max(0, endMs - onlineSince);
+    const role = board.config.role ?? "";
+    return {
+      id: board.id,
+      role,
+      addresses: board.addresses,
+      boots: board.boots,
+      handshakes: mine.filter((e) => e.name === "handshake").length,
+      onlineMs: everOnline ? Math.round(onlineMs) : undefined,
+      onlinePercent: everOnline ? Math.round((100 * onlineMs) / endMs) : undefined,
+      outages,
+      offlineVerdicts: mine.filter((e) => e.name === "offline").map((e) => ({ atMs: e.t, peer: e.args[0], silentMs: num(e.fields?.silentMs) })),
+      messages: messages(mine),
+      stderrLines: mine.filter((e) => e.name === "stderr").length,
+    };
+  });
+
+  const headers = events.filter((e) => e.board === "lab" && !LAB_QUIET.has(e.name));
+  const incidents = headers.map((header, i): Incident => {
+    const until = headers[i + 1]?.t ?? endMs;
+    const reactions = events
+      .filter((e) => e.board !== "lab" && REACTIONS.has(e.name) && e.t >= header.t && e.t < until)
+      .map((e) => ({ board: e.board, what: describe(e), atMs: e.t, afterMs: e.t - header.t }));
+    return { atMs: header.t, name: header.name, text: header.text ?? header.name, reactions };
+  });
+
+  return {
+    scenario: { file: scenario.file, title: scenario.title, notes: scenario.notes, durationMs: scenario.durationMs },
+    boards: summaries,
+    incidents,
+    expectations,
+    passed: expectations.every((e) => e.passed),
+  };
+}
+
+const sec = (ms: number | undefined): string => (ms === undefined ? "-" : `${(ms / 1000).toFixed(1)}s`);
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ").trimEnd());
+}
+
+/** The summary as text for a terminal: what to look at first, then the numbers, then the story, then the verdict. */
+export function formatSummary(summary: Summary, options: { color?: boolean } = {}): string {
+  const green = (t: string): string => (options.color ? `\x1b[32m${t}\x1b[0m` : t);
+  const red = (t: string): string => (options.color ? `\x1b[31m${t}\x1b[0m` : t);
+  const bold = (t: string): string => (options.color ? `\x1b[1m${t}\x1b[0m` : t);
+  const out: string[] = [];
+  out.push("", bold(`== ${summary.scenario.title || summary.scenario.file} ==`));
+  for (const note of summary.scenario.notes) out.push(note);
+
+  out.push("", bold("Boards") + "  (handshakes = HELLO/WELCOME exchanges; online = time a client could talk to its server;");
+  out.push("        outages = times a client lost its server; verdicts = sessions a server declared offline)");
+  const rows = [["board", "role", "address", "boots", "handshakes", "online", "outages", "verdicts", "echo sent/back/lost"]];
+  for (const b of summary.boards) {
+    rows.push([
+      b.id,
+      b.role || "-",
+      b.addresses.join(" > "),
+      String(b.boots),
+      String(b.handshakes),
+      b.onlineMs === undefined ? "-" : `${sec(b.onlineMs)} (${b.onlinePercent}%)`,
+      String(b.outages.length),
+      String(b.offlineVerdicts.length),
+      b.messages.sent || b.messages.echoed ? `${b.messages.sent}/${b.messages.echoed}/${b.messages.lost}` : "-",
+    ]);
+  }
+  out.push(...table(rows).map((r) => "  " + r));
+  for (const b of summary.boards) {
+    for (const o of b.outages)
+      out.push(
+        `  ${b.id}: lost at ${sec(o.lostAtMs)} (${o.reason}${o.silentMs !== undefined ? `, link silent ${o.silentMs} ms` : ""})` +
+          (o.onlineAtMs !== undefined ? `, online again at ${sec(o.onlineAtMs)}: ${sec(o.outageMs)} without a link` : ", never back online"),
+      );
+    for (const v of b.offlineVerdicts)
+      out.push(`  ${b.id}: declared ${v.peer ?? "a client"} offline at ${sec(v.atMs)}${v.silentMs !== undefined ? ` after ${v.silentMs} ms of silence` : ""}`);
+    if (b.stderrLines) out.push(`  ${b.id}: ${b.stderrLines} line(s) on stderr (see the live log)`);
+  }
+
+  if (summary.incidents.length) {
+    out.push("", bold("What happened") + "  (each fault, then how the boards reacted and how long after it)");
+    for (const incident of summary.incidents) {
+      out.push(`  ${sec(incident.atMs).padStart(6)}  ${incident.text}`);
+      for (const r of incident.reactions) out.push(`          +${sec(r.afterMs).padStart(5)}  ${r.board} ${r.what}`);
+      if (incident.reactions.length === 0) out.push("                 no board reacted before the next event");
+    }
+  }
+
+  if (summary.expectations.length) {
+    out.push("", bold("Expectations"));
+    for (const e of summary.expectations)
+      out.push(`  ${e.passed ? green("PASS") : red("FAIL")}  ${e.text}  -> ${e.detail}  (line ${e.line})`);
+    const failed = summary.expectations.filter((e) => !e.passed).length;
+    out.push("", failed ? red(`${failed} of ${summary.expectations.length} expectations failed`) : green(`all ${summary.expectations.length} expectations passed`));
+  }
+  return out.join("\n") + "\n";
+}
