@@ -251,7 +251,7 @@ class Session {
 
   #enter(next: SessionState, reason: string, fields?: Fields): void {
     if (next === this.state) return;
-    this.#log(next === "closed" || next === "closing" ? "I" : "I", "session state " + this.state + "->" + next, { reason, ...fields });
+    this.#ctx.log.i("session state " + this.state + "->" + next, { reason, ...fields, session: this.number, client: this.clientId, peer: this.peer });
     this.state = next;
     if (next === "closed") this.#ctx.removed(this);
   }
