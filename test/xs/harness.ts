@@ -133,9 +133,9 @@ export class XSWorker {
     return this.#send("e" + code);
   }
 
-  /** Import an ES module file through XS's own loader (specifiers are absolute paths). */
-  async importModule(path: string): Promise<Meter> {
-    return (await this.#send("m" + path)).meter;
+  /** Write a snapshot of the machine to `path` (XS collects garbage first). */
+  async write(path: string): Promise<void> {
+    await this.#send("w" + path);
   }
 
   close(): void {
@@ -154,12 +154,29 @@ export class XSWorker {
 const prelude = `(() => {
   const encoder = new TextEncoder();
   const decoder = new TextDecoder("utf-8", { fatal: true });
-  const collect = globalThis.gc;
   const traced = [];
   const host = {
     traced,
-    reply(text) { return encoder.encode(text).buffer; },
-    gc() { collect(); },
+    module: undefined,
+    outcome: undefined,
+    reply(value) { return encoder.encode(JSON.stringify(value)).buffer; },
+    load(path) {
+      host.outcome = { done: false };
+      import(path).then(
+        (namespace) => { host.module = namespace; host.outcome = { done: true }; },
+        (error) => { host.outcome = { done: true, error: "loading: " + String(error) }; });
+    },
+    invoke(name, args) {
+      host.outcome = { done: false };
+      Promise.resolve().then(() => host.module[name](...args)).then(
+        (value) => { host.outcome = { done: true, result: JSON.stringify(value === undefined ? null : value) }; },
+        (error) => { host.outcome = { done: true, error: String(error) + (error && error.stack ? "\\n" + error.stack : "") }; });
+    },
+    take() {
+      const outcome = { ...host.outcome, traced: traced.splice(0) };
+      host.outcome = undefined;
+      return host.reply(outcome);
+    },
   };
   for (const name of ${JSON.stringify(xsnapOnlyGlobals)}) delete globalThis[name];
   const define = (target, name, value) => Object.defineProperty(target, name, { value, writable: true, configurable: true, enumerable: false });
@@ -170,7 +187,6 @@ const prelude = `(() => {
   });
   define(globalThis, "trace", function trace(...values) { traced.push(values.map(String).join("")); });
   define(globalThis, "__linklabXS", host);
-  return host.reply("ready");
 })()`;
 
 // ----- compiling the module graph -----
@@ -278,9 +294,102 @@ export function compileGraph(file: string): string {
 
 export interface XSRun<T> {
   result: T;
-  /** trace() lines the run printed. */
+  /** trace() lines the call printed. */
   traced: string[];
   meter: Meter;
+}
+
+/** Live memory of an XS machine after a full collection, read from its snapshot (atoms HEAP and BLOC). */
+export interface XSMemory {
+  /** Live slots (32 bytes each on this 64-bit host, 16 on the ESP32). */
+  slots: number;
+  /** Bytes of live chunks (strings, array items, buffers, closures' frames), with their headers. */
+  chunkBytes: number;
+}
+
+/** The size of each top-level atom inside an XS snapshot file ("XS_M" followed by VERS, SIGN, CREA, BLOC, HEAP, ...). */
+function snapshotAtoms(bytes: Buffer): Map<string, number> {
+  const atoms = new Map<string, number>();
+  for (let at = 8; at + 8 <= bytes.length; ) {
+    const size = bytes.readUInt32BE(at);
+    atoms.set(bytes.subarray(at + 4, at + 8).toString("latin1"), size - 8);
+    if (size < 8) break;
+    at += size;
+  }
+  return atoms;
+}
+
+/** A module loaded on its own XS machine; its exports can be called many times, and its memory measured between calls. */
+export class XSSession {
+  readonly #worker: XSWorker;
+  readonly #file: string;
+
+  private constructor(worker: XSWorker, file: string) {
+    this.#worker = worker;
+    this.#file = file;
+  }
+
+  static async open(file: string): Promise<XSSession> {
+    const entry = compileGraph(file);
+    const worker = new XSWorker();
+    const session = new XSSession(worker, file);
+    try {
+      await worker.evaluate(prelude);
+      await worker.evaluate(`__linklabXS.load(${JSON.stringify(entry)})`);
+      await session.#take(`${shortName(file)} on XS`);
+    } catch (error) {
+      worker.close();
+      throw error;
+    }
+    return session;
+  }
+
+  async #take(what: string): Promise<{ result?: string; traced: string[]; meter: Meter }> {
+    const { reply, meter } = await this.#worker.evaluate(`__linklabXS.take()`);
+    const outcome = JSON.parse(reply) as { done: boolean; result?: string; error?: string; traced: string[] };
+    if (outcome.error !== undefined) throw new Error(await explain(`${what} threw: ${outcome.error}`));
+    if (!outcome.done) throw new Error(`${what} did not settle (its promise waits on something that never happens on XS)`);
+    return { result: outcome.result, traced: outcome.traced, meter };
+  }
+
+  /** Call export `name` (sync or async) with JSON-able args; its result comes back through JSON. */
+  async call<T = unknown>(name: string, args: unknown[] = []): Promise<XSRun<T>> {
+    await this.#worker.evaluate(`__linklabXS.invoke(${JSON.stringify(name)}, ${JSON.stringify(args)})`);
+    const { result, traced, meter } = await this.#take(`${shortName(this.#file)} ${name}() on XS`);
+    return { result: JSON.parse(result ?? "null") as T, traced, meter };
+  }
+
+  /** Collect garbage and measure what is still alive (the machine's snapshot: live slots and live chunk bytes). */
+  async memory(): Promise<XSMemory> {
+    const path = join(outDir(), `snapshot-${process.pid}-${Math.random().toString(36).slice(2)}.xss`);
+    try {
+      await this.#worker.write(path);
+      const atoms = snapshotAtoms(readFileSync(path));
+      const heap = atoms.get("HEAP");
+      const chunks = atoms.get("BLOC");
+      if (heap === undefined || chunks === undefined) throw new Error(`XS snapshot without HEAP/BLOC atoms: ${[...atoms.keys()].join(",")}`);
+      return { slots: heap / 32, chunkBytes: chunks };
+    } finally {
+      rmSync(path, { force: true });
+    }
+  }
+
+  close(): void {
+    this.#worker.close();
+  }
+}
+
+/**
+ * Import `file` on a fresh XS machine and call its export `name` once; returns the JSON round trip of its result.
+ * Errors thrown in XS come back as an Error naming what XS lacks, where it can tell.
+ */
+export async function runInXS<T = unknown>(file: string, name: string, args: unknown[] = []): Promise<XSRun<T>> {
+  const session = await XSSession.open(file);
+  try {
+    return await session.call<T>(name, args);
+  } finally {
+    session.close();
+  }
 }
 
 /** Standard objects whose own properties are compared between Node's V8 and xsnap's XS. */
@@ -342,43 +451,6 @@ async function explain(message: string): Promise<string> {
       return `xsnap's XS 13.3 lacks ${hits.join(", ")}; the board's XS (Moddable SDK ${sdkRelease}) is newer, see docs/xs.md: ${message}`;
   }
   return message;
-}
-
-/**
- * Import `file` on a fresh XS machine and call its export `name` (sync or async); returns the JSON round trip of
- * its result. Errors thrown in XS come back as an Error naming what XS lacks, where it can tell.
- */
-export async function runInXS<T = unknown>(file: string, name: string, args: unknown[] = []): Promise<XSRun<T>> {
-  const entry = compileGraph(file);
-  const driver = join(dirname(entry), `__driver_${name}_${process.pid}_${Math.random().toString(36).slice(2)}.js`);
-  writeFileSync(
-    driver,
-    `import * as vector from ${JSON.stringify(entry)};
-const host = globalThis.__linklabXS;
-host.done = false;
-(async () => vector[${JSON.stringify(name)}](...${JSON.stringify(args)}))().then(
-  (value) => { host.result = JSON.stringify(value === undefined ? null : value); host.done = true; },
-  (error) => { host.error = String(error) + (error && error.stack ? "\\n" + error.stack : ""); host.done = true; });
-`,
-  );
-  const worker = new XSWorker();
-  try {
-    await worker.evaluate(prelude);
-    // import() rather than the worker's "m" command: "m" drops a rejection that happens while a module evaluates.
-    await worker.evaluate(
-      `import(${JSON.stringify(driver)}).catch((error) => { __linklabXS.error = "loading: " + String(error); __linklabXS.done = true; }); undefined`,
-    );
-    const { reply, meter } = await worker.evaluate(
-      `__linklabXS.reply(JSON.stringify({ done: __linklabXS.done, result: __linklabXS.result, error: __linklabXS.error, traced: __linklabXS.traced }))`,
-    );
-    const outcome = JSON.parse(reply) as { done: boolean; result?: string; error?: string; traced: string[] };
-    if (outcome.error !== undefined) throw new Error(await explain(`${shortName(file)} ${name}() threw on XS: ${outcome.error}`));
-    if (!outcome.done) throw new Error(`${shortName(file)} ${name}() did not settle on XS (its promise waits on something that never happens)`);
-    return { result: JSON.parse(outcome.result!) as T, traced: outcome.traced, meter };
-  } finally {
-    worker.close();
-    rmSync(driver, { force: true });
-  }
 }
 
 /** The same export run in this Node process (through the simulator's module hooks), JSON round-tripped. */
