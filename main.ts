@@ -33,7 +33,6 @@ const { settings, problems, disabled } = readSettings(config);
 log.level = settings.logLevel;
 const mainLog = log.tag("main");
 const settingsLog = log.tag("settings");
-for (const p of problems) settingsLog.e("bad config value", { key: p.key, value: p.value, allowed: p.allowed, using: p.using });
 
 const timers: Timers = {
   set: (callback, delayMs, repeatMs) => (repeatMs ? Timer.set(() => callback(), delayMs, repeatMs) : Timer.set(() => callback(), delayMs)),
@@ -64,8 +63,9 @@ const id = boardId();
 const random = () => Math.random();
 const runServer = settings.role !== "client" && !disabled.some((d) => d.part === "server");
 const runClient = settings.role !== "server" && !disabled.some((d) => d.part === "client");
-for (const d of disabled) mainLog.w("not running", { part: d.part, reason: d.reason });
 mainLog.i("linklab booting", { id, role: settings.role, server: runServer, client: runClient, mode: settings.mode, logLevel: settings.logLevel });
+for (const p of problems) settingsLog.e("bad config value", { key: p.key, value: p.value, allowed: p.allowed, using: p.using });
+for (const d of disabled) mainLog.w("not running", { part: d.part, reason: d.reason });
 
 const link = new Link({ ssid: settings.ssid, password: settings.password }, { wifi, getAddress, timers, clock, log: log.tag("wifi"), random });
 
