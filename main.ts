@@ -120,7 +120,7 @@ if (runClient) {
       tcpKeepaliveS: settings.tcpKeepaliveS,
       logEvery: settings.heartbeatLogEvery,
     },
-    { TCP: BoardTCP, timers, clock, log: log.tag("tcp.client"), random },
+    { TCP: BoardTCP, timers, clock, log: log.tag("tcp.client"), random, resolve: (host, callback) => Net.resolve(host, (_name, address) => callback(address)) },
   );
   const listener =
     settings.server === "auto"

@@ -30,12 +30,21 @@ export type ClientOptions = {
   tcpKeepaliveS: number;
   logEvery: number;
 };
-export type ClientDeps = { TCP: TcpClass; timers: Timers; clock: Clock; log: TagLog; random: () => number };
+export type ClientDeps = {
+  TCP: TcpClass;
+  timers: Timers;
+  clock: Clock;
+  log: TagLog;
+  random: () => number;
+  /** DNS lookup for a `server` that is a host name (Net.resolve on the board); without it the name goes to TCP as `host`. */
+  resolve?: (host: string, callback: (address: string | undefined) => void) => void;
+};
 
 export type ClientState =
   | "idle" // nothing to do: not started, or (mode=short) between messages
   | "paused" // the Wi-Fi link is down
   | "discovering" // server=auto and no beacon heard yet
+  | "resolving" // looking up the server's host name (DNS)
   | "connecting" // SYN sent, waiting for the three-way handshake
   | "handshaking" // TCP connected, HELLO sent, waiting for WELCOME
   | "online"
@@ -90,6 +99,7 @@ export class Client {
   #pingSeq = 0;
   #pingSentMs = new Map<number, number>();
   #pushSeq = -1;
+  #resolveAttempt = 0;
   #heartbeatSampler: Sampler;
   #dropSampler: Sampler;
   #keepaliveSaid = false;
@@ -131,8 +141,8 @@ export class Client {
 
   linkUp(address: string): void {
     this.#linkUp = true;
-    this.#log.i("link up, connecting at once", { ip: address, state: this.state });
     if (this.state === "paused" || this.state === "waiting" || this.state === "idle") {
+      if (this.state !== "idle") this.#log.i("link up, retrying at once", { ip: address, state: this.state });
       this.#clearRetry();
       this.#backoff.reset();
       if (this.#started) this.#kick("link-up");
@@ -143,6 +153,7 @@ export class Client {
     this.#linkUp = false;
     if (this.state === "closed") return;
     this.#clearRetry();
+    this.#resolveAttempt++;
     if (this.#conn) {
       this.#log.w("link down, dropping connection", { reason });
       this.#dropConnection();
@@ -228,7 +239,31 @@ export class Client {
   }
 
   #connect(reason: string): void {
-    const address = this.#serverAddress!;
+    const host = this.#serverAddress!;
+    if (isIPv4(host) || !this.#deps.resolve) return this.#open(host, reason);
+    const attempt = ++this.#resolveAttempt;
+    this.#attemptMs = this.#deps.clock();
+    this.#deadlineMs = this.#attemptMs + this.#options.connectTimeoutMs;
+    this.#enter("resolving", reason, { host });
+    this.#startTicking();
+    try {
+      this.#deps.resolve(host, (address) => {
+        if (attempt !== this.#resolveAttempt || this.state !== "resolving") return;
+        if (address && isIPv4(address)) {
+          this.#log.i("host name resolved (DNS)", { host, ip: address, afterMs: this.#deps.clock() - this.#attemptMs });
+          this.#open(address, "resolved");
+        } else {
+          this.#log.w("host name lookup failed (DNS)", { host });
+          this.#wait("dns-failed");
+        }
+      });
+    } catch (error) {
+      this.#log.w("host name lookup failed (DNS)", { host, error: String(error) });
+      this.#wait("dns-failed");
+    }
+  }
+
+  #open(address: string, reason: string): void {
     const port = this.#serverPort;
     this.stats.attempts++;
     this.#heartbeatMs = this.#options.heartbeatMs;
@@ -328,9 +363,17 @@ export class Client {
   }
 
   #check(): void {
+    const now = this.#deps.clock();
+    if (this.state === "resolving") {
+      if (now >= this.#deadlineMs) {
+        this.#resolveAttempt++;
+        this.#log.w("host name lookup timed out (DNS)", { host: this.#serverAddress, connectTimeoutMs: this.#options.connectTimeoutMs });
+        this.#wait("dns-timeout");
+      }
+      return;
+    }
     const conn = this.#conn;
     if (!conn) return this.#stopTicking();
-    const now = this.#deps.clock();
     if (this.state === "connecting") {
       if (now >= this.#deadlineMs) {
         this.#log.w("connect timed out, abandoning attempt", { server: this.server, connectTimeoutMs: this.#options.connectTimeoutMs });
@@ -347,6 +390,7 @@ export class Client {
       this.#log.w("no BYE from server in time, closing (FIN sent)");
       return this.#finishClosing("bye-timeout");
     }
+    if (this.state === "handshaking") return;
     const v = verdict(now, conn.lastRxMs, conn.lastTxMs, this.#heartbeatMs, this.#timeoutMs);
     if (v === "dead") {
       this.#log.w("server silent, link lost", { silentMs: now - conn.lastRxMs, timeoutMs: this.#timeoutMs });

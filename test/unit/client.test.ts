@@ -312,8 +312,49 @@ describe("linklab/client state machine", () => {
     h.fc.advance(10000);
     s.receive("PING 1\n");
     h.client.linkUp("10.0.0.2");
-    assert.equal(h.lines.length, count + 1, "only the link-up note, no transitions");
+    assert.equal(h.lines.length, count, "nothing logged after close");
     assert.equal(h.fc.pendingTimers, 0, "no timer left behind");
+  });
+});
+
+describe("linklab/client host names", () => {
+  function named(answer: (host: string, cb: (address: string | undefined) => void) => void) {
+    const fc = new FakeClock();
+    const net = new FakeNet();
+    const { log, lines } = captureLog(fc.clock);
+    const client = new Client({ ...base, server: "lab-server.local" }, { TCP: net.TCP, timers: fc.timers, clock: fc.clock, log: log.tag("tcp.client"), random: () => 0, resolve: answer });
+    client.start();
+    client.linkUp("10.0.0.2");
+    return { fc, net, client, lines };
+  }
+
+  it("looks the host name up before connecting (resolving -> connecting)", () => {
+    let reply: ((a: string | undefined) => void) | undefined;
+    const h = named((_host, cb) => (reply = cb));
+    assert.equal(h.client.state, "resolving");
+    assert.equal(h.net.sockets.length, 0);
+    reply!("10.0.0.44");
+    assert.equal(h.client.state, "connecting");
+    assert.equal(h.net.last().remoteAddress, "10.0.0.44");
+    assert.ok(h.lines.some((l) => /host name resolved \(DNS\) host=lab-server.local ip=10.0.0.44/.test(l)));
+  });
+
+  it("backs off when the lookup fails or never answers (resolving -> waiting)", () => {
+    const failed = named((_host, cb) => cb(undefined));
+    assert.equal(failed.client.state, "waiting");
+    const silent = named(() => {});
+    silent.fc.advance(3300);
+    assert.equal(silent.client.state, "waiting");
+    assert.ok(silent.lines.some((l) => l.includes("host name lookup timed out (DNS)")));
+  });
+
+  it("ignores an answer that arrives after the link went down", () => {
+    let reply: ((a: string | undefined) => void) | undefined;
+    const h = named((_host, cb) => (reply = cb));
+    h.client.linkDown("wifi-disconnect");
+    reply!("10.0.0.44");
+    assert.equal(h.client.state, "paused");
+    assert.equal(h.net.sockets.length, 0);
   });
 });
 
