@@ -1,4 +1,4 @@
-// `linklab lab [scenario] [--json FILE] [--seed N]`: run a lab scenario with live, board-prefixed logs (coloured and
+// `linklab lab [scenario] [--json FILE] [--seed N] [--debug]`: run a lab scenario with live, board-prefixed logs (coloured and
 // with a progress line on a terminal, plain when piped), then the summary. Exit 0 = every expectation passed,
 // 1 = one failed, 2 = the scenario or the command line is wrong (one line that points at the problem).
 import { existsSync, writeFileSync } from "node:fs";
@@ -10,7 +10,7 @@ import { formatSummary } from "./summary.ts";
 
 export const scenariosDir = join(dirname(fileURLToPath(import.meta.url)), "..", "scenarios");
 
-const usage = "usage: linklab lab [scenario] [--json FILE] [--seed N]   (scenario: a name in host-sim/scenarios/ or a path)";
+const usage = "usage: linklab lab [scenario] [--json FILE] [--seed N] [--debug]   (scenario: a name in host-sim/scenarios/ or a path)";
 const COLORS = [36, 33, 35, 32, 34, 91, 96, 93];
 
 /** A scenario argument: an existing path, or the name of a file in host-sim/scenarios/ (with or without .lab). */
@@ -22,7 +22,10 @@ export function findScenario(arg: string | undefined): string {
   throw new ScenarioError(`no scenario '${arg}' (not a file, and not in host-sim/scenarios/)`);
 }
 
-function terminalOutput(scenario: Scenario, stream: NodeJS.WriteStream): LabOutput {
+/** D-level lines are hidden from the live view unless --debug (the summary counts them either way). */
+const DEBUG_LINE = /^\s*\d+ D /;
+
+function terminalOutput(scenario: Scenario, stream: NodeJS.WriteStream, debug: boolean): LabOutput {
   const tty = stream.isTTY === true && !process.env.NO_COLOR;
   const width = Math.max(...scenario.boards.map((b) => b.id.length), 3);
   let progress = "";
@@ -39,6 +42,7 @@ function terminalOutput(scenario: Scenario, stream: NodeJS.WriteStream): LabOutp
   };
   return {
     boardLine(board, index, text, stream, t) {
+      if (!debug && DEBUG_LINE.test(text)) return;
       const name = board.padEnd(width);
       const prefix = tty ? `\x1b[${COLORS[index % COLORS.length]}m${name}\x1b[0m` : name;
       const clock = t < 0 ? "  boot" : (t / 1000).toFixed(1).padStart(6);
@@ -63,6 +67,7 @@ export async function main(args: string[]): Promise<void> {
   let scenarioArg: string | undefined;
   let jsonFile: string | undefined;
   let seed: number | undefined;
+  let debug = false;
   try {
     for (let i = 0; i < args.length; i++) {
       const arg = args[i];
@@ -72,6 +77,8 @@ export async function main(args: string[]): Promise<void> {
       } else if (arg === "--seed") {
         seed = Number(args[++i]);
         if (!Number.isInteger(seed)) throw new ScenarioError("--seed needs an integer");
+      } else if (arg === "--debug") {
+        debug = true;
       } else if (arg === "-h" || arg === "--help") {
         process.stdout.write(usage + "\n");
         return;
@@ -81,7 +88,7 @@ export async function main(args: string[]): Promise<void> {
     }
     const scenario = loadScenario(findScenario(scenarioArg));
     const stream = process.stdout;
-    const output = terminalOutput(scenario, stream);
+    const output = terminalOutput(scenario, stream, debug);
     // Ctrl-C ends the run early but still stops every board (runLab's finally) via process exit hooks.
     process.once("SIGINT", () => process.exit(130));
     const result = await runLab(scenario, { output, seed });

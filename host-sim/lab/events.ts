@@ -49,28 +49,35 @@ export function parseLogLine(text: string): LogLine | undefined {
 export type PeerResolver = (value: string | undefined) => string | undefined;
 
 /**
- * The board events one log line means. The firmware's vocabulary (modules/*.ts):
- *  - `state a->b reason=...` on any tag: `state b`; `online` when b is online; `lost` when a was online.
- *  - a server line that ends a session because the peer went silent: `offline <peer>`.
- *  - a server line that accepts a HELLO, or a client reaching online: `handshake [<peer>]`.
- *  - a line that reports the peer's FIN or RST: `peer-closed`.
+ * The board events one log line means, in the firmware's vocabulary (modules/client.ts, modules/server.ts):
+ *  - `state a->b reason=...` (a role's state machine): `state b`; `online` when b is online (the client got
+ *    WELCOME: a handshake); `lost` when a was online and b is not.
+ *  - tcp.server `peer silent, closing client=c2 ...`: `offline c2` (the server's heartbeat verdict).
+ *  - tcp.server `handshake done, client online client=c2`: `handshake c2`.
+ *  - any `... closed ... (FIN received)` / `(FIN or RST received)`: `peer-closed` (the peer's kernel told us).
+ * Server session lines (`session state a->b`) are not role states and give no `state` event.
  */
 export function classify(line: LogLine, peerOf: PeerResolver): { name: string; args: string[] }[] {
   const out: { name: string; args: string[] }[] = [];
+  const peer = peerOf(line.fields.client) ?? peerOf(line.fields.peer);
   const state = /^state (\S+)->(\S+)$/.exec(line.message);
-  const peer = peerOf(line.fields.client ?? line.fields.id) ?? peerOf(line.fields.peer ?? line.fields.remote ?? line.fields.from);
   if (state) {
     const [, from, to] = state;
     out.push({ name: "state", args: [to] });
-    if (to === "online") out.push({ name: "online", args: [] }, { name: "handshake", args: peer ? [peer] : [] });
+    if (to === "online" && from !== "online") {
+      out.push({ name: "online", args: [] });
+      const server = peerOf(line.fields.server?.replace(/:\d+$/, ""));
+      out.push({ name: "handshake", args: server ? [server] : [] });
+    }
     if (from === "online" && to !== "online") out.push({ name: "lost", args: [] });
     return out;
   }
-  const message = line.message.toLowerCase();
-  if (/\bserver\b/.test(line.tag) || line.tag.endsWith(".server") || line.tag === "server") {
-    if (/(silent|offline|timed out|evict)/.test(message)) out.push({ name: "offline", args: peer ? [peer] : [] });
-    else if (/(welcome|session (open|start)|handshake done|hello accepted)/.test(message)) out.push({ name: "handshake", args: peer ? [peer] : [] });
+  if (line.tag.endsWith("server")) {
+    if (line.message.startsWith("peer silent")) out.push({ name: "offline", args: peer ? [peer] : [] });
+    else if (line.message.startsWith("handshake done")) out.push({ name: "handshake", args: peer ? [peer] : [] });
   }
-  if (/(peer closed|fin received|reset|rst)/.test(message)) out.push({ name: "peer-closed", args: peer ? [peer] : [] });
+  if (/closed.*\((FIN|RST|FIN or RST) received\)/i.test(line.message)) out.push({ name: "peer-closed", args: peer ? [peer] : [] });
+  // The lab's peer fixture (test/lab/fixtures/peer) speaks plainer words.
+  if (line.tag === "peer" && line.message.startsWith("peer closed")) out.push({ name: "peer-closed", args: peer ? [peer] : [] });
   return out;
 }

@@ -78,5 +78,5 @@ export function judge(expectation: Expectation, events: LabEvent[], scenario: Sc
     delays.push(first.t - at);
   }
   if (expectation.negated) return { ...base, passed: true, detail: `none within ${s(window.withinMs)} of ${anchorName}` };
-  return { ...base, passed: true, delaysMs: delays, detail: `after ${delays.map(s).join(", ")}` };
+  return { ...base, passed: true, delaysMs: delays.map(Math.round), detail: `after ${delays.map(s).join(", ")}` };
 }

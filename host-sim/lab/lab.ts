@@ -36,6 +36,8 @@ export interface BoardRecord {
   id: string;
   index: number;
   config: Record<string, string>;
+  /** The board's role (config, else the app's manifest default), for the summary. */
+  role: string;
   /** Every address the board had, in order (a router reboot hands out new ones). */
   addresses: string[];
   boots: number;
@@ -119,13 +121,14 @@ export async function runLab(scenario: Scenario, options: LabOptions = {}): Prom
   const spawnedAt = performance.now();
   let t0 = spawnedAt;
   let ended = false;
+  let started = false;
   const now = (): number => performance.now() - t0;
   let nextAddress = 0;
   const takeAddress = (): string => addressPlus(scenario.firstAddress, nextAddress++);
 
   const boards: Live[] = scenario.boards.map((spec, index) => {
     const address = takeAddress();
-    return { record: { id: spec.id, index, config: spec.config, addresses: [address], boots: 0 }, address, ready: false, off: false, wifiUp: true };
+    return { record: { id: spec.id, index, config: spec.config, role: spec.config.role ?? String(defaults.role ?? ""), addresses: [address], boots: 0 }, address, ready: false, off: false, wifiUp: true };
   });
   const byId = new Map(boards.map((b) => [b.record.id, b]));
   const byAddress = new Map<string, string>();
@@ -194,7 +197,10 @@ export async function runLab(scenario: Scenario, options: LabOptions = {}): Prom
       const target = value.startsWith("@") ? byId.get(value.slice(1)) : undefined;
       return `${key}=${target ? target.address : value}`;
     });
+    // Firmware boards get their board id as their protocol id, and log everything (the live view hides D lines,
+    // the summary counts them).
     if ("id" in defaults && !("id" in board.record.config)) words.push(`id=${board.record.id}`);
+    if ("logLevel" in defaults && !("logLevel" in board.record.config)) words.push("logLevel=D");
     board.ready = false;
     board.record.boots++;
     const boardProcess = new BoardProcess({
@@ -206,7 +212,7 @@ export async function runLab(scenario: Scenario, options: LabOptions = {}): Prom
       onLine(stream, text) {
         if (boardProcess !== board.process) return;
         const t = now();
-        output.boardLine?.(board.record.id, board.record.index, text, stream, t);
+        output.boardLine?.(board.record.id, board.record.index, text, stream, started ? t : -1);
         if (stream === "stderr") {
           record({ t, board: board.record.id, name: "stderr", args: [], text });
           return;
@@ -378,6 +384,7 @@ export async function runLab(scenario: Scenario, options: LabOptions = {}): Prom
       }, 20);
     });
     t0 = performance.now();
+    started = true;
     for (const event of events) event.t -= t0 - spawnedAt;
     lab("start", [], `lab clock starts: ${boards.map((b) => `${b.record.id}=${b.address}`).join(" ")}`);
 

@@ -54,32 +54,51 @@ export interface Summary {
   passed: boolean;
 }
 
+/** Lab times in the summary are whole milliseconds. */
+function ms<T extends number | undefined>(value: T): T {
+  return (value === undefined ? undefined : Math.round(value)) as T;
+}
+
 function num(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   return Number.isFinite(n) ? n : undefined;
 }
 
-/** Message counters from the firmware's echo lines (modules/client role): the last reported totals win. */
+/**
+ * ECHO accounting from the client's lines (modules/client.ts; the lab runs boards at logLevel=D so that every
+ * `echo reply` line is there): echoed = replies, lost = the last `lostTotal`, sent = highest seq + 1, per boot.
+ */
 function messages(lines: LabEvent[]): { sent: number; echoed: number; lost: number } {
-  let sent = 0;
-  let echoed = 0;
-  let lost = 0;
+  const total = { sent: 0, echoed: 0, lost: 0 };
+  let boot = { maxSeq: -1, echoed: 0, lost: 0 };
+  const close = (): void => {
+    total.sent += Math.max(boot.maxSeq + 1, boot.echoed + boot.lost);
+    total.echoed += boot.echoed;
+    total.lost += boot.lost;
+  };
   for (const event of lines) {
-    const line = event.line;
-    if (!line) continue;
-    const f = line.fields;
-    if (f.sent !== undefined || f.echoed !== undefined) {
-      sent = num(f.sent) ?? sent;
-      echoed = num(f.echoed) ?? echoed;
-      lost = num(f.lost) ?? lost;
+    if (event.name === "boot") {
+      close();
+      boot = { maxSeq: -1, echoed: 0, lost: 0 };
+      continue;
     }
+    const line = event.line;
+    if (event.name !== "line" || !line || !line.message.startsWith("echo")) continue;
+    const seq = num(line.fields.seq) ?? (num(line.fields.before) ?? 0) - 1;
+    boot.maxSeq = Math.max(boot.maxSeq, seq);
+    if (line.message === "echo reply") boot.echoed++;
+    const lost = num(line.fields.lostTotal);
+    if (lost !== undefined) boot.lost = Math.max(boot.lost, lost);
   }
-  return { sent, echoed, lost };
+  close();
+  return total;
 }
 
 const LAB_QUIET = new Set(["start", "end", "lab-error"]);
 const REACTIONS = new Set(["online", "lost", "offline", "boot", "exit", "peer-closed"]);
+const FOLLOWS_LATEST = new Set(["online", "boot", "exit"]);
+const RESTORES = new Set(["wifi-restore", "router-restore", "power-on", "heal"]);
 
 function describe(event: LabEvent): string {
   const f = event.fields ?? {};
@@ -129,30 +148,40 @@ export function summarize(scenario: Scenario, boards: BoardRecord[], events: Lab
       }
     }
     if (onlineSince !== undefined) onlineMs += Math.max(0, endMs - onlineSince);
-    const role = board.config.role ?? "";
     return {
       id: board.id,
-      role,
+      role: board.role,
       addresses: board.addresses,
       boots: board.boots,
       handshakes: mine.filter((e) => e.name === "handshake").length,
       onlineMs: everOnline ? Math.round(onlineMs) : undefined,
       onlinePercent: everOnline ? Math.round((100 * onlineMs) / endMs) : undefined,
-      outages,
-      offlineVerdicts: mine.filter((e) => e.name === "offline").map((e) => ({ atMs: e.t, peer: e.args[0], silentMs: num(e.fields?.silentMs) })),
+      outages: outages.map((o) => ({ ...o, lostAtMs: ms(o.lostAtMs), onlineAtMs: ms(o.onlineAtMs), outageMs: ms(o.outageMs) })),
+      offlineVerdicts: mine.filter((e) => e.name === "offline").map((e) => ({ atMs: ms(e.t)!, peer: e.args[0], silentMs: num(e.fields?.silentMs) })),
       messages: messages(mine),
       stderrLines: mine.filter((e) => e.name === "stderr").length,
     };
   });
 
   const headers = events.filter((e) => e.board === "lab" && !LAB_QUIET.has(e.name));
-  const incidents = headers.map((header, i): Incident => {
-    const until = headers[i + 1]?.t ?? endMs;
-    const reactions = events
-      .filter((e) => e.board !== "lab" && REACTIONS.has(e.name) && e.t >= header.t && e.t < until)
-      .map((e) => ({ board: e.board, what: describe(e), atMs: e.t, afterMs: e.t - header.t }));
-    return { atMs: header.t, name: header.name, text: header.text ?? header.name, reactions };
-  });
+  const incidents = headers.map((header): Incident => ({ atMs: ms(header.t)!, name: header.name, text: header.text ?? header.name, reactions: [] }));
+  // A board's reaction is listed under what most likely caused it: going online, booting or ending under the latest
+  // lab event (often a restore or a power-on); losing a link or a peer under the latest fault that is not a restore,
+  // even when a restore came in between (a power cut can be detected after the power is back).
+  for (const event of events) {
+    if (event.board === "lab" || !REACTIONS.has(event.name) || event.t < 0) continue;
+    let at = -1;
+    for (let i = 0; i < headers.length && headers[i].t <= event.t; i++) at = i;
+    if (at < 0) continue;
+    if (!FOLLOWS_LATEST.has(event.name)) {
+      let cause = at;
+      while (cause >= 0 && RESTORES.has(headers[cause].name)) cause--;
+      if (cause >= 0) at = cause;
+    }
+    const header = headers[at];
+    incidents[at].reactions.push({ board: event.board, what: describe(event), atMs: ms(event.t)!, afterMs: ms(event.t - header.t)! });
+  }
+  for (const incident of incidents) incident.reactions.sort((a, b) => a.atMs - b.atMs);
 
   return {
     scenario: { file: scenario.file, title: scenario.title, notes: scenario.notes, durationMs: scenario.durationMs },
@@ -212,7 +241,7 @@ export function formatSummary(summary: Summary, options: { color?: boolean } = {
     for (const incident of summary.incidents) {
       out.push(`  ${sec(incident.atMs).padStart(6)}  ${incident.text}`);
       for (const r of incident.reactions) out.push(`          +${sec(r.afterMs).padStart(5)}  ${r.board} ${r.what}`);
-      if (incident.reactions.length === 0) out.push("                 no board reacted before the next event");
+      if (incident.reactions.length === 0) out.push("                 (no board reacted)");
     }
   }
 

@@ -1,0 +1,169 @@
+// Each lab fault, proven by what the peers' sockets see. The boards run test/lab/fixtures/peer: a listener that
+// echoes and a client that writes a tick every tickMs and logs every echo, close and error, so what is asserted is
+// the raw ECMA-419 view of the fault, not the firmware's interpretation of it.
+import assert from "node:assert/strict";
+import { assertPassed, labTime, linesOf, runInline } from "./support.ts";
+
+const pair = (network: string, duration: string, tickMs = 100): string => `app fixtures/peer
+network ${network}
+duration ${duration}
+board L role=listen
+board C role=connect target=@L tickMs=${tickMs}
+`;
+
+describe("lab faults, as the peers see them", function () {
+  this.timeout(60_000);
+
+  it("power-off: the peer's socket stays open and silent, with no FIN and no RST", async () => {
+    const result = await runInline(
+      "power-off",
+      pair("127.0.11.2", "4.5s") +
+        `at 1.5s power-off L
+expect C log "echo" between 0.5s and 1.5s
+expect C no peer-closed within 2.8s of power-off L
+expect C no log "echo" between 1.8s and 4.3s
+`,
+    );
+    assertPassed(result);
+    assert.equal(result.boards[0].boots, 1, "a powered-off board is not restarted by itself");
+  });
+
+  it("power-off with a time: the board boots again later at the same address", async () => {
+    const result = await runInline(
+      "power-cycle",
+      pair("127.0.12.2", "6s") +
+        `at 1s power-off L 1.5
+expect C no peer-closed within 1.4s of power-off L
+expect L boot within 4s of power-on L
+expect C log "connected" within 4.5s of power-on L
+`,
+    );
+    assertPassed(result);
+    assert.deepEqual(result.boards[0].addresses, ["127.0.12.2"]);
+  });
+
+  it("crash: the peer's kernel is told at once (FIN or RST) and its socket reports the close", async () => {
+    const result = await runInline(
+      "crash",
+      pair("127.0.13.2", "3s") +
+        `at 1s crash L
+expect C peer-closed within 0.3s of crash L
+expect L exit within 0.3s of crash L
+`,
+    );
+    assertPassed(result);
+  });
+
+  it("reboot: the peer sees the close at once, then connects again once the board listens", async () => {
+    const result = await runInline(
+      "reboot",
+      pair("127.0.14.2", "6s") +
+        `at 1s reboot L 0.5
+expect C peer-closed within 0.3s of reboot L
+expect L boot within 4s of reboot L
+`,
+    );
+    assertPassed(result);
+    const reboot = labTime(result, "reboot");
+    assert.ok(linesOf(result, "C", "connected", reboot + 500).length >= 1, "C connected again after the reboot");
+    assert.ok(linesOf(result, "C", "echo", reboot + 500).length >= 1, "and its ticks are echoed again");
+    assert.equal(result.boards[0].boots, 2);
+  });
+
+  it("wifi-drop: the dropped board's traffic stops both ways; its peer sees silence, not a close", async () => {
+    const result = await runInline(
+      "wifi-drop",
+      pair("127.0.15.2", "5s") +
+        `at 1s wifi-drop C 1.5
+expect C peer-closed within 0.3s of wifi-drop C
+expect L no peer-closed within 1.4s of wifi-drop C
+expect L no log "got" between 1.2s and 2.5s
+expect L log "accepted" within 2s of wifi-restore C
+`,
+    );
+    assertPassed(result);
+    assert.deepEqual(result.boards[1].addresses, ["127.0.15.3"], "the same address after a plain Wi-Fi drop");
+  });
+
+  it("idle-firewall: a quiet connection is silently dropped while a busy one keeps flowing", async () => {
+    const result = await runInline(
+      "idle-firewall",
+      `app fixtures/peer
+network 127.0.16.2
+duration 6s
+board L role=listen
+board quiet role=connect target=@L tickMs=1500
+board busy role=connect target=@L tickMs=100
+at 0.5s idle-firewall 1
+expect quiet no log "echo" between 3s and 6s
+expect quiet no peer-closed within 5.5s of idle-firewall
+expect busy log "echo" between 5s and 6s
+`,
+    );
+    assertPassed(result);
+    assert.ok(linesOf(result, "L", "got", 3000).every((e) => !(e.text ?? "").includes(result.boards[1].addresses[0])), "no tick of quiet reached L after the firewall forgot it");
+  });
+
+  it("partition: traffic between two boards is blackholed without an error, and flows again after heal", async () => {
+    const result = await runInline(
+      "partition",
+      pair("127.0.17.2", "4.5s") +
+        `at 1s partition L C
+at 2.5s heal
+expect C no log "echo" between 1.2s and 2.5s
+expect C no peer-closed between 0.5s and 4.5s
+expect L no peer-closed between 0.5s and 4.5s
+expect C log "echo" within 0.5s of heal
+`,
+    );
+    assertPassed(result);
+  });
+
+  it("latency: each round trip grows by twice the one-way delay", async () => {
+    const result = await runInline("latency", pair("127.0.18.2", "3.5s") + "at 1s latency 150\nexpect C log \"echo\" between 2s and 3.5s\n");
+    assertPassed(result);
+    const rtt = (from: number, to: number): number[] =>
+      linesOf(result, "C", "rttMs=", from, to).map((e) => Number(e.line?.fields.rttMs)).filter((n) => n >= 0);
+    const before = rtt(0, 1000);
+    const after = rtt(1800, 3500);
+    assert.ok(before.length > 3 && after.length > 3, `echoes before (${before.length}) and after (${after.length})`);
+    assert.ok(Math.max(...before) < 100, `round trips before: ${before.join(" ")}`);
+    assert.ok(Math.min(...after) >= 290, `round trips after a 150 ms one-way latency: ${after.join(" ")}`);
+  });
+
+  it("udp-loss: about the given share of datagrams never arrives", async () => {
+    const result = await runInline(
+      "udp-loss",
+      `app fixtures/peer
+network 127.0.19.2
+duration 4s
+board rx role=udp
+board tx role=udp target=@rx tickMs=10
+at 0s udp-loss 50
+expect rx log "udp received" between 1s and 4s
+`,
+    );
+    assertPassed(result);
+    const count = (board: string, field: string, at: number): number => {
+      const lines = linesOf(result, board, `udp ${field}=`, -Infinity, at);
+      return Number(lines.at(-1)?.line?.fields[field] ?? 0);
+    };
+    const sent = count("tx", "sent", 3900) - count("tx", "sent", 300);
+    const received = count("rx", "received", 3900) - count("rx", "received", 300);
+    assert.ok(sent > 100, `sent ${sent}`);
+    const share = received / sent;
+    assert.ok(share > 0.3 && share < 0.7, `received ${received} of ${sent} (${(share * 100).toFixed(0)}%) with 50% loss`);
+  });
+
+  it("reset: an injected RST closes the connection at both ends at once", async () => {
+    const result = await runInline(
+      "reset",
+      pair("127.0.20.2", "3s") +
+        `at 1s reset L C
+expect C peer-closed within 0.3s of reset L C
+expect L peer-closed within 0.3s of reset L C
+`,
+    );
+    assertPassed(result);
+  });
+});
