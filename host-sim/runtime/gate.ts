@@ -1,0 +1,207 @@
+// The wire between a kernel socket and the app's TCP object, one gate per connection, plus the board's Wi-Fi link
+// state. Everything a fault can do to a connection happens here: hold traffic both ways (Wi-Fi down, partition),
+// delay it (latency), sever it (lwIP aborting the pcb when the address goes away), or reset it (injected RST).
+// A held gate keeps the kernel socket open and pauses reading, so the peer's data waits in kernel buffers.
+import { EventEmitter } from "node:events";
+import type { Socket } from "node:net";
+import { board, type BoardCommand } from "./board.ts";
+
+/** What the network hands the app's side of a connection, in order. */
+export type Inbound = { kind: "data"; data: Buffer } | { kind: "end" } | { kind: "error"; code: string };
+
+type Outbound = { kind: "data"; data: Buffer; done: () => void } | { kind: "end" } | { kind: "reset" };
+
+/**
+ * ESP-IDF's CONFIG_LWIP_TCP_KEEP_CONNECTION_WHEN_IP_CHANGES. Moddable's esp32 sdkconfig leaves it at the ESP-IDF
+ * default (off): when Wi-Fi drops, esp_netif_down sets the address to 0.0.0.0 and lwIP aborts every TCP pcb bound
+ * to the old address (tcp_netif_ip_addr_changed). Set true to model a build that keeps them (traffic held instead).
+ */
+export const policy = { keepConnectionsWhenIpChanges: false };
+
+/** Every open gate on this board: the Wi-Fi link and (later) the lab's faults act on these. */
+export const gates = new Set<Gate>();
+
+export class Gate {
+  readonly socket: Socket;
+  /** Added delay per direction, in ms (the lab's latency fault). 0 = none. */
+  delayMs = 0;
+  /** performance.now() of the last byte in either direction (for an idle-firewall fault). */
+  lastActivityMs = performance.now();
+  #deliver: ((event: Inbound) => void) | undefined;
+  readonly #holds = new Set<string>();
+  #inbound: Inbound[] = [];
+  #outbound: Outbound[] = [];
+  #lastDueMs = 0;
+  #severed = false;
+
+  constructor(socket: Socket, deliver: (event: Inbound) => void) {
+    this.socket = socket;
+    this.#deliver = deliver;
+    socket.on("data", (data: Buffer) => this.#fromNetwork({ kind: "data", data }));
+    socket.on("end", () => this.#fromNetwork({ kind: "end" }));
+    socket.on("error", (error: NodeJS.ErrnoException) => this.#fromNetwork({ kind: "error", code: error.code ?? "EIO" }));
+    socket.on("close", () => {
+      gates.delete(this);
+      board.closers.delete(this.#closer);
+    });
+    gates.add(this);
+    board.closers.add(this.#closer);
+    if (!link.up) this.hold("wifi");
+    else socket.resume(); // an accepted socket starts paused (pauseOnConnect) until the app takes it
+  }
+
+  readonly #closer = (): void => {
+    this.socket.destroy();
+  };
+
+  get localAddress(): string | undefined {
+    return this.socket.localAddress;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.socket.remoteAddress;
+  }
+
+  get severed(): boolean {
+    return this.#severed;
+  }
+
+  get held(): boolean {
+    return this.#holds.size > 0;
+  }
+
+  /** Stop traffic both ways for `reason` (several reasons may hold at once). */
+  hold(reason: string): void {
+    this.#holds.add(reason);
+    this.socket.pause();
+  }
+
+  /** Lift `reason`; when nothing holds any more, queued traffic flows again in order. */
+  release(reason: string): void {
+    this.#holds.delete(reason);
+    if (this.held) return;
+    const inbound = this.#inbound.splice(0);
+    const outbound = this.#outbound.splice(0);
+    for (const event of outbound) this.#toNetwork(event);
+    for (const event of inbound) this.#fromNetwork(event);
+    if (!this.socket.destroyed) this.socket.resume();
+  }
+
+  /**
+   * The app's side is gone but the kernel socket is not (lwIP tcp_abort while the link is down: the RST it sends
+   * never leaves the board). The peer sees silence; once the link is back, the next segment it sends is answered
+   * with RST, as lwIP answers a segment for which it has no pcb. The app's side gets ECONNABORTED first.
+   */
+  sever(): void {
+    this.#deliver?.({ kind: "error", code: "ECONNABORTED" });
+    this.#severed = true;
+    this.#deliver = undefined;
+    this.#outbound = [];
+  }
+
+  /** Inject an RST towards the peer now (the lab's reset fault); the app side sees ECONNRESET. */
+  reset(): void {
+    this.#deliver?.({ kind: "error", code: "ECONNRESET" });
+    this.#deliver = undefined;
+    this.socket.resetAndDestroy();
+  }
+
+  /** App -> network. */
+  write(data: Buffer, done: () => void): void {
+    this.#toNetwork({ kind: "data", data, done });
+  }
+
+  /** App -> network: FIN after anything queued. */
+  end(): void {
+    this.#toNetwork({ kind: "end" });
+  }
+
+  /** App -> network: RST (close() with unread data, as lwIP's tcp_close does). */
+  abortConnection(): void {
+    this.#toNetwork({ kind: "reset" });
+  }
+
+  /** The app has closed: nothing more is delivered to it. */
+  detach(): void {
+    this.#deliver = undefined;
+  }
+
+  #fromNetwork(event: Inbound): void {
+    if (this.#severed) {
+      if (link.up && event.kind !== "error") this.socket.resetAndDestroy();
+      return;
+    }
+    if (this.held) {
+      this.#inbound.push(event);
+      return;
+    }
+    if (event.kind === "data") this.lastActivityMs = performance.now();
+    this.#later(() => this.#deliver?.(event));
+  }
+
+  #toNetwork(event: Outbound): void {
+    if (this.#severed) return;
+    if (this.held) {
+      this.#outbound.push(event);
+      return;
+    }
+    if (event.kind === "data") this.lastActivityMs = performance.now();
+    this.#later(() => {
+      if (this.socket.destroyed) return;
+      if (event.kind === "data") this.socket.write(event.data, () => event.done());
+      else if (event.kind === "end") this.socket.end();
+      else this.socket.resetAndDestroy();
+    });
+  }
+
+  /** Run `action` now, or after delayMs keeping the order of everything already delayed. */
+  #later(action: () => void): void {
+    if (this.delayMs <= 0 && this.#lastDueMs <= performance.now()) {
+      action();
+      return;
+    }
+    const dueMs = Math.max(performance.now() + this.delayMs, this.#lastDueMs);
+    this.#lastDueMs = dueMs;
+    setTimeout(action, dueMs - performance.now());
+  }
+}
+
+/**
+ * The station's link: up = associated with an IP address. Boards boot with it up (Moddable's setup/network has
+ * connected before main runs). Events: "down"; "up" (address); runtime modules and the wifi module listen.
+ */
+class Link extends EventEmitter {
+  up = true;
+
+  /** The station lost the AP: hold every connection, and abort them unless the policy keeps them. */
+  down(): void {
+    if (!this.up) return;
+    this.up = false;
+    for (const gate of [...gates]) {
+      gate.hold("wifi");
+      if (!policy.keepConnectionsWhenIpChanges) gate.sever();
+    }
+    this.emit("down");
+  }
+
+  /** The station is back, with `address` if DHCP gave a new one; connections bound to another address die. */
+  restore(address?: string): void {
+    const previous = board.identity.address;
+    if (this.up && (!address || address === previous)) return;
+    if (address && address !== previous) board.identity = { ...board.identity, address };
+    this.up = true;
+    for (const gate of [...gates]) {
+      if (!gate.severed && gate.localAddress !== board.identity.address) gate.sever();
+    }
+    this.emit("up", board.identity.address, previous);
+    for (const gate of [...gates]) gate.release("wifi");
+  }
+}
+
+export const link = new Link();
+
+board.on("command", (command: BoardCommand) => {
+  if (command.type !== "wifi") return;
+  if (command.up) link.restore(command.address);
+  else link.down();
+});

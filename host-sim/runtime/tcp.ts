@@ -1,0 +1,356 @@
+// embedded:io/socket/tcp on Node, with the semantics of Moddable SDK 8.2.3's lwIP implementation
+// (modules/io/socket/lwip/tcp.c): callbacks are posted and coalesced like tcpTrigger/tcpDeliver, onWritable
+// reports lwIP's free send buffer, a peer's FIN or RST surfaces as onError() only after buffered data was read,
+// and after close() nothing fires and every method throws. Traffic passes through a Gate (gate.ts) for faults.
+import { Socket, connect, isIPv4 } from "node:net";
+import { board } from "./board.ts";
+import { Gate, link, type Inbound } from "./gate.ts";
+import { invoke, post } from "./machine.ts";
+
+/**
+ * lwIP's TCP_SND_BUF on Moddable's ESP32 build (build/devices/esp32/xsProj-esp32/sdkconfig.defaults:
+ * CONFIG_LWIP_TCP_SND_BUF_DEFAULT=8192): what tcp_sndbuf() reports with nothing unacknowledged.
+ */
+export const TCP_SND_BUF = 8192;
+
+/** ESP-IDF's lwIP FIN_WAIT_2 limit (TCP_FIN_WAIT_TIMEOUT): how long a closed socket may wait for the peer's FIN. */
+const FIN_WAIT_TIMEOUT_MS = 20_000;
+
+const kWritable = 1;
+const kReadable = 2;
+const kError = 4;
+
+type Format = "buffer" | "number";
+
+export interface TCPKeepalive {
+  enable: boolean;
+  /** ms of silence before the first probe (lwIP keep_idle). Node/Linux honour it in whole seconds. */
+  idle?: number;
+  /** ms between probes (lwIP keep_intvl). Node cannot set it: the kernel default applies. */
+  interval?: number;
+  /** probes before giving up (lwIP keep_cnt). Node cannot set it: the kernel default applies. */
+  count?: number;
+}
+
+export interface TCPOptions {
+  address?: string;
+  host?: string;
+  port?: number;
+  from?: TCP;
+  nodelay?: boolean;
+  keepalive?: TCPKeepalive;
+  format?: Format;
+  target?: unknown;
+  onReadable?: (this: TCP, bytes: number) => void;
+  onWritable?: (this: TCP, bytes: number) => void;
+  onError?: (this: TCP) => void;
+}
+
+/** The native record behind a TCP object (TCPRecord in tcp.c); `from` moves it to the adopting object. */
+class Connection {
+  obj: TCP;
+  socket: Socket | undefined;
+  gate: Gate | undefined;
+  remoteAddress: string | undefined;
+  remotePort: number | undefined;
+  buffers: Buffer[] = [];
+  available = 0;
+  /** Written but not yet taken by the kernel (lwIP: in the send buffer, unacknowledged). */
+  inFlight = 0;
+  ready = false;
+  error = false;
+  errorReported = false;
+  /** FIN or RST seen: onError is due once the buffers are empty. */
+  peerGone = false;
+  triggerable = 0;
+  triggered = 0;
+  format: Format = "buffer";
+  onReadable: TCPOptions["onReadable"];
+  onWritable: TCPOptions["onWritable"];
+  onError: TCPOptions["onError"];
+  closed = false;
+
+  constructor(obj: TCP) {
+    this.obj = obj;
+    board.closers.add(this.closer);
+  }
+
+  readonly closer = (): void => {
+    this.close();
+  };
+
+  attach(socket: Socket): void {
+    this.socket = socket;
+    this.gate = new Gate(socket, (event) => this.fromNetwork(event));
+    // The kernel may report an error before the gate delivers it; make sure Node never throws it unhandled.
+    socket.on("error", () => {});
+  }
+
+  get sndbuf(): number {
+    return this.socket && !this.peerGone ? Math.max(0, TCP_SND_BUF - this.inFlight) : 0;
+  }
+
+  fromNetwork(event: Inbound): void {
+    if (this.closed) return;
+    if (event.kind === "data") {
+      this.buffers.push(event.data);
+      this.available += event.data.length;
+      if (this.triggerable & kReadable) this.trigger(kReadable);
+      return;
+    }
+    // FIN (tcpReceive with a NULL pbuf) or RST/abort (tcpError): the error is delivered after the buffers drain.
+    this.peerGone = true;
+    this.trigger(kError);
+  }
+
+  connected(): void {
+    if (this.closed) return;
+    this.ready = true;
+    this.trigger(kWritable);
+  }
+
+  drained(bytes: number): void {
+    this.inFlight -= bytes;
+    if (!this.closed) this.trigger(kWritable);
+  }
+
+  trigger(bits: number): void {
+    const idle = this.triggered === 0;
+    this.triggered |= bits;
+    if (idle) post(() => this.deliver());
+  }
+
+  /** tcpDeliver: readable, then writable unless in error, else the error once the buffers are empty. */
+  deliver(): void {
+    const triggered = this.triggered;
+    this.triggered = 0;
+    if (this.closed) return;
+    if (triggered & kError) {
+      this.error = true;
+      this.ready = false;
+    }
+    if (triggered & this.triggerable & kReadable && this.available > 0 && this.onReadable) {
+      invoke(this.onReadable, this.obj, this.available);
+      if (this.closed) return;
+    }
+    if (this.available > 0 && this.error) return;
+    if (!this.error) {
+      if (triggered & this.triggerable & kWritable && this.ready && this.onWritable) invoke(this.onWritable, this.obj, this.sndbuf);
+    } else if (this.triggerable & kError && !this.errorReported && this.onError) {
+      this.errorReported = true;
+      invoke(this.onError, this.obj);
+    }
+  }
+
+  /** tcp_close: FIN after queued data, or RST when received data was never read (lwIP and Linux both do this). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.triggered = 0;
+    board.closers.delete(this.closer);
+    const { socket, gate } = this;
+    if (!socket || !gate) return;
+    gate.detach();
+    if (socket.destroyed || gate.severed) return;
+    if (this.available > 0 || !this.ready) {
+      if (this.ready) gate.abortConnection();
+      else socket.destroy();
+      return;
+    }
+    gate.end();
+    const timer = setTimeout(() => socket.destroy(), FIN_WAIT_TIMEOUT_MS);
+    timer.unref();
+    socket.once("close", () => clearTimeout(timer));
+  }
+}
+
+const records = new WeakMap<TCP, Connection>();
+
+function live(tcp: unknown): Connection {
+  const record = typeof tcp === "object" && tcp !== null ? records.get(tcp as TCP) : undefined;
+  if (!record || record.closed) throw new SyntaxError("C: xsGetHostData: invalid host data");
+  return record;
+}
+
+/** Bytes of an ArrayBuffer, a byte-sized typed array or a DataView, as xsmcGetBufferReadable/Writable accept. */
+export function bytesOf(value: unknown): Uint8Array {
+  if (value instanceof ArrayBuffer || (typeof SharedArrayBuffer !== "undefined" && value instanceof SharedArrayBuffer))
+    return new Uint8Array(value);
+  if (ArrayBuffer.isView(value)) {
+    const size = value instanceof DataView ? 1 : (value as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+    if (size === 1) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  }
+  throw new TypeError("expected buffer");
+}
+
+/** xsmcToInteger: Symbol throws TypeError, NaN becomes 0. */
+export function toInteger(value: unknown): number {
+  const number = Number(value);
+  return Number.isFinite(number) ? Math.trunc(number) : 0;
+}
+
+/** builtinGetSignedInteger for a port: a number (or numeric string) in 0..65535. */
+export function toPort(value: unknown): number {
+  if (typeof value === "symbol") throw new TypeError("expected integer");
+  const port = Number(value);
+  if (value === undefined || value === null || !Number.isInteger(port)) throw new Error("expected integer");
+  if (port < 0 || port > 65535) throw new RangeError("invalid port");
+  return port;
+}
+
+/** lwIP ipaddr_aton, IPv4 dotted quad only. */
+export function isAddress(value: unknown): value is string {
+  return typeof value === "string" && isIPv4(value);
+}
+
+function toFormat(value: unknown, fallback: Format): Format {
+  if (value === undefined) return fallback;
+  if (value === "buffer" || value === "number") return value;
+  throw new RangeError("unimplemented");
+}
+
+function callback<T>(options: object, name: string): T | undefined {
+  const value = (options as Record<string, unknown>)[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "function") throw new TypeError(`${name}: not a function`);
+  return value as T;
+}
+
+function applyKeepalive(socket: Socket, keepalive: TCPKeepalive | undefined): void {
+  if (!keepalive) return;
+  socket.setKeepAlive(Boolean(keepalive.enable), keepalive.enable ? Math.max(1000, toInteger(keepalive.idle ?? 7_200_000)) : 0);
+}
+
+export default class TCP {
+  declare target?: unknown;
+
+  constructor(options?: TCPOptions) {
+    if (options === undefined) {
+      // `new TCP()`: an empty host object, filled in by Listener.read().
+      records.set(this, new Connection(this));
+      return;
+    }
+    const format = toFormat(options.format, "buffer");
+    const onReadable = callback<TCPOptions["onReadable"]>(options, "onReadable");
+    const onWritable = callback<TCPOptions["onWritable"]>(options, "onWritable");
+    const onError = callback<TCPOptions["onError"]>(options, "onError");
+    const nodelay = "nodelay" in options ? Boolean(options.nodelay) : undefined;
+    let record: Connection;
+    if ("from" in options) {
+      // The native socket, its buffers and pending triggers move to this object; `from` is left closed.
+      record = live(options.from);
+      if (!record.socket) throw new Error("invalid from");
+      records.delete(options.from!);
+      record.obj = this;
+    } else {
+      const address = options.address;
+      if (!isAddress(address)) throw new Error("invalid address");
+      const port = toPort(options.port);
+      // No route while the station is down: lwIP's tcp_connect returns ERR_RTE and tcp.c throws.
+      if (!link.up) throw new Error("connect error");
+      record = new Connection(this);
+      const socket = connect({ host: address, port, localAddress: board.identity.address, allowHalfOpen: true });
+      record.remoteAddress = address;
+      record.remotePort = port;
+      record.attach(socket);
+      socket.once("connect", () => record.connected());
+    }
+    records.set(this, record);
+    record.format = format;
+    record.onReadable = onReadable;
+    record.onWritable = onWritable;
+    record.onError = onError;
+    record.triggerable = (onReadable ? kReadable : 0) | (onWritable ? kWritable : 0) | (onError ? kError : 0);
+    if (nodelay !== undefined) record.socket?.setNoDelay(nodelay);
+    if (record.socket) applyKeepalive(record.socket, options.keepalive);
+    if ("target" in options) this.target = options.target;
+    if ("from" in options) {
+      let triggered = 0;
+      if (record.triggerable & kWritable && record.ready && record.sndbuf > 0) triggered |= kWritable;
+      if (record.triggerable & kReadable && record.available > 0) triggered |= kReadable;
+      if (record.peerGone) triggered |= kError;
+      if (triggered) record.trigger(triggered);
+    }
+  }
+
+  close(): void {
+    const record = records.get(this);
+    if (!record || record.closed) return;
+    record.close();
+  }
+
+  /** An ArrayBuffer of everything buffered, read(n) bytes, read(buffer) fills the buffer; undefined when empty. */
+  read(): ArrayBuffer | undefined;
+  read(count: number): ArrayBuffer | undefined;
+  read(buffer: ArrayBuffer | ArrayBufferView): number | undefined;
+  read(...args: unknown[]): ArrayBuffer | number | undefined {
+    const record = live(this);
+    if (record.available === 0) return undefined;
+    let requested = 1;
+    let out: Uint8Array | undefined;
+    if (record.format === "buffer") {
+      const arg = args[0];
+      if (args.length === 0) requested = record.available;
+      else if ((typeof arg === "object" && arg !== null) || typeof arg === "function") {
+        out = bytesOf(arg);
+        requested = out.length;
+      } else requested = toInteger(arg);
+      if (requested <= 0 || requested > record.available) throw new Error("invalid");
+    }
+    const filling = out !== undefined;
+    out ??= new Uint8Array(requested);
+    for (let at = 0; at < requested; ) {
+      const head = record.buffers[0];
+      const use = Math.min(head.length, requested - at);
+      out.set(head.subarray(0, use), at);
+      at += use;
+      if (use === head.length) record.buffers.shift();
+      else record.buffers[0] = head.subarray(use);
+    }
+    record.available -= requested;
+    if (record.available === 0 && record.peerGone) record.trigger(kError);
+    if (record.format === "number") return out[0];
+    return filling ? requested : (out.buffer as ArrayBuffer);
+  }
+
+  /** Queue bytes (or one byte with format "number"); returns the send buffer space left. */
+  write(data: ArrayBufferLike | ArrayBufferView | number): number | undefined {
+    const record = live(this);
+    if (!record.ready) throw new Error(record.error ? "not ready" : "would block");
+    let bytes: Buffer;
+    if (record.format === "buffer") bytes = Buffer.from(bytesOf(data));
+    else bytes = Buffer.of(toInteger(data) & 0xff);
+    if (bytes.length > record.sndbuf) throw new Error("would block");
+    if (bytes.length === 0) return record.sndbuf;
+    record.inFlight += bytes.length;
+    record.gate!.write(bytes, () => record.drained(bytes.length));
+    return record.sndbuf;
+  }
+
+  get remoteAddress(): string | undefined {
+    return live(this).remoteAddress;
+  }
+
+  get remotePort(): number | undefined {
+    return live(this).remotePort;
+  }
+
+  get format(): Format {
+    return live(this).format;
+  }
+
+  set format(value: Format) {
+    live(this).format = toFormat(value ?? null, "buffer");
+  }
+}
+
+/** Listener.read(): a TCP with no callbacks around an accepted socket; pass it as `from` to use callbacks. */
+export function accepted(socket: Socket): TCP {
+  const tcp = new TCP();
+  const record = records.get(tcp)!;
+  record.remoteAddress = socket.remoteAddress?.replace(/^::ffff:/, "");
+  record.remotePort = socket.remotePort;
+  record.attach(socket);
+  record.ready = true;
+  return tcp;
+}
