@@ -1,0 +1,143 @@
+// The server and client roles on real loopback sockets through the host runtime (one process, port 0).
+import { strict as assert } from "node:assert";
+import { Lab } from "./harness.ts";
+
+describe("linklab roles on loopback sockets", function () {
+  let lab: Lab;
+  beforeEach(() => {
+    lab = new Lab();
+  });
+  afterEach(() => {
+    lab.close();
+    assert.deepEqual(lab.aborts, [], "no callback threw (XS would abort)");
+  });
+
+  it("brings a server and two clients online and keeps them online through many heartbeats", async () => {
+    const server = lab.server();
+    server.start("127.0.0.1");
+    const c1 = lab.client({ id: "c1", port: server.port }, "tcp.c1");
+    const c2 = lab.client({ id: "c2", port: server.port }, "tcp.c2");
+    c1.start();
+    c2.start();
+    c1.linkUp("127.0.0.1");
+    c2.linkUp("127.0.0.1");
+    await lab.waitFor(/tcp\.c1: state handshaking->online/, 2000, 0);
+    await lab.waitFor(/tcp\.c2: state handshaking->online/, 2000, 0);
+    const from = lab.lines.length;
+    // Ten timeouts' worth of heartbeats: c1's 10th PONG after this point.
+    for (let i = 0; i < 10; i++) await lab.waitFor(/tcp\.c1: heartbeat: PONG received/, 2000);
+    assert.equal(c1.state, "online");
+    assert.equal(c2.state, "online");
+    assert.equal(server.onlineCount(), 2);
+    assert.equal(lab.lines.slice(from).filter((l) => /->lost|peer silent|link lost/.test(l)).length, 0);
+  });
+
+  it("detects a killed server within timeoutMs plus one heartbeat and comes back online when it returns", async () => {
+    const first = lab.server();
+    first.start("127.0.0.1");
+    const port = first.port;
+    const c1 = lab.client({ id: "c1", port }, "tcp.c1");
+    const c2 = lab.client({ id: "c2", port }, "tcp.c2");
+    for (const c of [c1, c2]) {
+      c.start();
+      c.linkUp("127.0.0.1");
+    }
+    await lab.waitFor(/tcp\.c1: state handshaking->online/, 2000, 0);
+    await lab.waitFor(/tcp\.c2: state handshaking->online/, 2000, 0);
+    const killedMs = lab.clock();
+    first.close();
+    const lost1 = await lab.waitFor(/tcp\.c1: state online->lost/, 300 + 100 + 500);
+    const lost2 = await lab.waitFor(/tcp\.c2: state online->lost/, 300 + 100 + 500, 0);
+    for (const line of [lost1, lost2]) assert.ok(Number(line.trim().split(" ")[0]) - killedMs <= 300 + 100 + 20, line);
+    const from = lab.lines.length;
+    const second = lab.server({ port }, "tcp.server2");
+    second.start("127.0.0.1");
+    assert.equal(second.state, "listening");
+    await lab.waitFor(/tcp\.c1: state handshaking->online/, 3000, from);
+    await lab.waitFor(/tcp\.c2: state handshaking->online/, 3000, from);
+    assert.equal(second.onlineCount(), 2);
+  });
+
+  it("evicts a silent raw client after timeoutMs and logs how long it was silent", async () => {
+    const server = lab.server();
+    server.start("127.0.0.1");
+    const peer = await lab.raw(server.port);
+    assert.match(await peer.say("HELLO mute"), /^WELCOME s1 session=\d+ heartbeatMs=100 timeoutMs=300$/);
+    await peer.waitEnded(2000);
+    const line = await lab.waitFor(/peer silent, closing/, 100, 0);
+    const silentMs = Number(/silentMs=(\d+)/.exec(line)![1]);
+    assert.ok(silentMs >= 300 && silentMs < 300 + 100, line);
+    assert.ok(peer.lines.some((l) => l.startsWith("PING")), "the server probed before giving up");
+    assert.equal(server.sessions().length, 0);
+  });
+
+  it("refuses a client beyond maxClients with ERR busy", async () => {
+    const server = lab.server({ maxClients: 1 });
+    server.start("127.0.0.1");
+    const c1 = lab.client({ id: "c1", port: server.port });
+    c1.start();
+    c1.linkUp("127.0.0.1");
+    await lab.waitFor(/state handshaking->online/, 2000, 0);
+    const extra = await lab.raw(server.port);
+    assert.match(await extra.line(0), /^ERR busy /);
+    await extra.waitEnded();
+    assert.equal(c1.state, "online");
+  });
+
+  it("answers bad lines with ERR and leaves other clients undisturbed", async () => {
+    const server = lab.server();
+    server.start("127.0.0.1");
+    const good = lab.client({ id: "good", port: server.port, echoMs: 20 }, "tcp.good");
+    good.start();
+    good.linkUp("127.0.0.1");
+    await lab.waitFor(/tcp\.good: state handshaking->online/, 2000, 0);
+    const bad = await lab.raw(server.port);
+    assert.match(await bad.say("HELLO rude"), /^WELCOME /);
+    assert.match(await bad.say("x".repeat(5000)), /^ERR too-long /);
+    assert.match(await bad.say("GET / HTTP/1.1"), /^ERR unknown /);
+    const index = bad.lines.length;
+    bad.send(Uint8Array.from([0x45, 0x43, 0x48, 0x4f, 0x20, 0x31, 0x20, 0xff, 0x00, 0x0a]));
+    assert.match(await bad.line(index), /^ERR bad-bytes /);
+    assert.match(await bad.say("PING 9"), /^PONG 9$/, "the rude session still works");
+    const okBefore = good.stats.echoOk;
+    await lab.waitFor(/tcp\.good: echo reply/, 1000);
+    assert.ok(good.stats.echoOk > okBefore);
+    assert.equal(good.state, "online");
+    assert.equal(good.stats.echoLost, 0);
+    assert.equal(lab.count(/tcp\.good: .*(->lost|link lost)/), 0);
+  });
+
+  it("performs one handshake per message with mode=short", async () => {
+    const server = lab.server();
+    server.start("127.0.0.1");
+    const c = lab.client({ id: "shorty", port: server.port, mode: "short" });
+    c.start();
+    c.linkUp("127.0.0.1");
+    for (let i = 0; i < 3; i++) c.send("message " + i);
+    for (let i = 0; i < 3; i++) await lab.waitFor(new RegExp(`echo reply seq=${i} `), 3000, 0);
+    await lab.waitFor(/state closing->idle/, 2000, lab.lines.length - 3);
+    assert.equal(c.stats.handshakes, 3);
+    assert.equal(server.stats.handshakes, 3);
+    assert.equal(c.stats.echoOk, 3);
+    assert.equal(lab.count(/connecting \(SYN sent\)/), 3);
+    assert.equal(c.state, "idle");
+  });
+
+  it("keeps messages made while the server is away and delivers them in order when it returns", async () => {
+    const first = lab.server();
+    first.start("127.0.0.1");
+    const port = first.port;
+    const c = lab.client({ id: "c1", port });
+    c.start();
+    c.linkUp("127.0.0.1");
+    await lab.waitFor(/state handshaking->online/, 2000, 0);
+    first.close();
+    await lab.waitFor(/state online->lost/, 1000, 0);
+    for (let i = 0; i < 3; i++) c.send("queued " + i);
+    const second = lab.server({ port }, "tcp.server2");
+    second.start("127.0.0.1");
+    for (let i = 0; i < 3; i++) await lab.waitFor(new RegExp(`echo reply seq=${i} .*text="queued ${i}"`), 3000, 0);
+    assert.equal(c.stats.echoLost, 0);
+    assert.equal(c.stats.outboxDropped, 0);
+  });
+});
