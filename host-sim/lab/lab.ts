@@ -52,14 +52,8 @@ export interface LabResult {
   passed: boolean;
 }
 
-/** Board commands of the lab's fault layer (see host-sim/runtime/board.ts). */
-type NetCommand =
-  | BoardCommand
-  | { type: "blackhole"; addresses: string[] }
-  | { type: "latency"; latencyMs: number; jitterMs: number; seed: number }
-  | { type: "idle-firewall"; idleMs: number }
-  | { type: "reset"; addresses: string[] }
-  | { type: "peers"; peers: string[] };
+/** Board commands, the lab's fault layer included (host-sim/runtime/board.ts, runtime/shaping.ts). */
+type NetCommand = BoardCommand;
 
 interface Live {
   record: BoardRecord;

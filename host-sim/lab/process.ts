@@ -83,7 +83,7 @@ export class BoardProcess {
   }
 
   /** Send a board command over IPC; false when the board cannot hear it (dead, or frozen: then it stays queued). */
-  send(command: BoardCommand | { type: string }): boolean {
+  send(command: BoardCommand): boolean {
     if (!this.running || !this.child.connected) return false;
     this.child.send(command, (error) => {
       // The board died between the check and the write: nothing to deliver to.

@@ -19,7 +19,14 @@ export interface BoardIdentity {
 export type BoardCommand =
   | { type: "wifi"; up: false }
   | { type: "wifi"; up: true; address?: string }
-  | { type: "udp-loss"; percent: number; seed?: number };
+  | { type: "udp-loss"; percent: number; seed?: number }
+  // The lab's fault layer (runtime/shaping.ts): traffic to/from these addresses is blackholed; one-way latency;
+  // an idle firewall (0 = none); an injected RST on connections with these addresses; the new broadcast set.
+  | { type: "blackhole"; addresses: string[] }
+  | { type: "latency"; latencyMs: number; jitterMs: number; seed?: number }
+  | { type: "idle-firewall"; idleMs: number }
+  | { type: "reset"; addresses: string[] }
+  | { type: "peers"; peers: string[] };
 
 class Board extends EventEmitter {
   identity: BoardIdentity = { id: "board", address: "127.0.0.1", peers: ["127.0.0.1"], netmask: "255.0.0.0" };

@@ -5,6 +5,7 @@
 import { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
 import { board, type BoardCommand } from "./board.ts";
+import { attachGate, beforeSend, hopDelayMs } from "./shaping.ts";
 
 /** What the network hands the app's side of a connection, in order. */
 export type Inbound = { kind: "data"; data: Buffer } | { kind: "end" } | { kind: "error"; code: string };
@@ -33,6 +34,7 @@ export class Gate {
   #outbound: Outbound[] = [];
   #lastDueMs = 0;
   #severed = false;
+  #connected: (() => void) | undefined;
 
   constructor(socket: Socket, deliver: (event: Inbound) => void) {
     this.socket = socket;
@@ -48,6 +50,7 @@ export class Gate {
     board.closers.add(this.#closer);
     if (!link.up) this.hold("wifi");
     else socket.resume(); // an accepted socket starts paused (pauseOnConnect) until the app takes it
+    attachGate(this);
   }
 
   readonly #closer = (): void => {
@@ -80,6 +83,9 @@ export class Gate {
   release(reason: string): void {
     this.#holds.delete(reason);
     if (this.held) return;
+    const connected = this.#connected;
+    this.#connected = undefined;
+    connected?.();
     const inbound = this.#inbound.splice(0);
     const outbound = this.#outbound.splice(0);
     for (const event of outbound) this.#toNetwork(event);
@@ -104,6 +110,13 @@ export class Gate {
     this.#deliver?.({ kind: "error", code: "ECONNRESET" });
     this.#deliver = undefined;
     this.socket.resetAndDestroy();
+  }
+
+  /** The kernel finished the handshake: tell the app now, or, while held (a blackholed peer's SYN/ACK never
+   *  arrives), once released. */
+  opened(connected: () => void): void {
+    if (this.held) this.#connected = connected;
+    else connected();
   }
 
   /** App -> network. */
@@ -141,6 +154,7 @@ export class Gate {
 
   #toNetwork(event: Outbound): void {
     if (this.#severed) return;
+    beforeSend(this);
     if (this.held) {
       this.#outbound.push(event);
       return;
@@ -156,11 +170,12 @@ export class Gate {
 
   /** Run `action` now, or after delayMs keeping the order of everything already delayed. */
   #later(action: () => void): void {
-    if (this.delayMs <= 0 && this.#lastDueMs <= performance.now()) {
+    const delayMs = this.delayMs + hopDelayMs();
+    if (delayMs <= 0 && this.#lastDueMs <= performance.now()) {
       action();
       return;
     }
-    const dueMs = Math.max(performance.now() + this.delayMs, this.#lastDueMs);
+    const dueMs = Math.max(performance.now() + delayMs, this.#lastDueMs);
     this.#lastDueMs = dueMs;
     setTimeout(action, dueMs - performance.now());
   }

@@ -1,0 +1,100 @@
+// The lab's fault layer inside one board: what the network between this board and the others does to its TCP
+// connections (through their gates, gate.ts) and its datagrams. Driven by BoardCommands the lab controller sends:
+// blackhole (partition, a powered-off peer), latency with jitter, an idle firewall, an injected RST, peer changes.
+// A board the lab never talks to is shaped by nothing: every hook below is then a no-op.
+import { board, type BoardCommand } from "./board.ts";
+import type { Gate } from "./gate.ts";
+
+/** The gate methods shaping uses (gate.ts implements them). */
+type Shaped = Pick<Gate, "hold" | "release" | "reset" | "remoteAddress" | "lastActivityMs" | "socket">;
+
+const state = {
+  /** Remote addresses this board cannot reach: traffic to and from them is held (a blackhole), both ways. */
+  blackhole: new Set<string>(),
+  /** One-way latency and jitter, in ms; each direction of each hop carries half (sender out, receiver in). */
+  latencyMs: 0,
+  jitterMs: 0,
+  random: seeded(1),
+  /** Idle limit of the firewall between the boards, ms; 0 = no firewall. */
+  idleMs: 0,
+  /** When the firewall appeared: a connection's idle time is counted from here at the earliest. */
+  firewallSinceMs: 0,
+};
+
+const gates = new Set<Shaped>();
+
+/** A small deterministic generator (mulberry32), so a seeded lab run repeats its jitter. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function blackholed(address: string | undefined): boolean {
+  return address !== undefined && state.blackhole.has(address.replace(/^::ffff:/, ""));
+}
+
+/** Gate constructor hook: a new connection starts under the current partition state. */
+export function attachGate(gate: Shaped): void {
+  gates.add(gate);
+  gate.socket.once("close", () => gates.delete(gate));
+  if (blackholed(gate.remoteAddress)) gate.hold("blackhole");
+}
+
+/**
+ * Gate hook before anything leaves for the network: an idle firewall has forgotten a connection that was quiet
+ * for longer than its limit, so this and everything after it vanish (held for good, both ways). The peer's side
+ * decides the same way when it next sends, since it saw the same last byte.
+ */
+export function beforeSend(gate: Shaped): void {
+  if (state.idleMs <= 0) return;
+  const quietSinceMs = Math.max(gate.lastActivityMs, state.firewallSinceMs);
+  if (performance.now() - quietSinceMs > state.idleMs) gate.hold("idle-firewall");
+}
+
+/** Gate hook: the delay of one hop's half (this board's send or receive side), with jitter. */
+export function hopDelayMs(): number {
+  if (state.latencyMs <= 0 && state.jitterMs <= 0) return 0;
+  const jitter = state.jitterMs > 0 ? (state.random() * 2 - 1) * state.jitterMs : 0;
+  return Math.max(0, (state.latencyMs + jitter) / 2);
+}
+
+/** UDP hook: a datagram to or from a blackholed address is lost. */
+export function udpBlocked(address: string | undefined): boolean {
+  return blackholed(address);
+}
+
+board.on("command", (command: BoardCommand) => {
+  switch (command.type) {
+    case "blackhole":
+      state.blackhole = new Set(command.addresses);
+      for (const gate of gates) {
+        if (blackholed(gate.remoteAddress)) gate.hold("blackhole");
+        else gate.release("blackhole");
+      }
+      break;
+    case "latency":
+      state.latencyMs = command.latencyMs;
+      state.jitterMs = command.jitterMs;
+      state.random = seeded(command.seed ?? 1);
+      break;
+    case "idle-firewall":
+      state.idleMs = command.idleMs;
+      state.firewallSinceMs = performance.now();
+      break;
+    case "reset":
+      for (const gate of [...gates]) {
+        const remote = gate.remoteAddress?.replace(/^::ffff:/, "");
+        if (remote !== undefined && command.addresses.includes(remote)) gate.reset();
+      }
+      break;
+    case "peers":
+      board.identity = { ...board.identity, peers: command.peers };
+      break;
+  }
+});
