@@ -253,7 +253,7 @@ export default class TCP {
       record.remoteAddress = address;
       record.remotePort = port;
       record.attach(socket);
-      socket.once("connect", () => record.connected());
+      socket.once("connect", () => record.gate!.opened(() => record.connected()));
     }
     records.set(this, record);
     record.format = format;
