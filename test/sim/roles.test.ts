@@ -1,6 +1,19 @@
 // The server and client roles on real loopback sockets through the host runtime (one process, port 0).
 import { strict as assert } from "node:assert";
+import { gates } from "../../host-sim/runtime/gate.ts";
 import { Lab } from "./harness.ts";
+
+/** Power cut on the server: its side of every connection goes silent (no FIN, no RST), as in the lab's power-off. */
+function powerOff(port: number): number {
+  let held = 0;
+  for (const gate of gates) {
+    if (gate.socket.localPort === port) {
+      gate.hold("power-off");
+      held++;
+    }
+  }
+  return held;
+}
 
 describe("linklab roles on loopback sockets", function () {
   let lab: Lab;
@@ -56,6 +69,35 @@ describe("linklab roles on loopback sockets", function () {
     await lab.waitFor(/tcp\.c1: state handshaking->online/, 3000, from);
     await lab.waitFor(/tcp\.c2: state handshaking->online/, 3000, from);
     assert.equal(second.onlineCount(), 2);
+  });
+
+  it("detects a powered-off server (silence, no FIN) within timeoutMs plus one heartbeat, and rejoins its successor", async () => {
+    const first = lab.server();
+    first.start("127.0.0.1");
+    const port = first.port;
+    const c1 = lab.client({ id: "c1", port }, "tcp.c1");
+    const c2 = lab.client({ id: "c2", port }, "tcp.c2");
+    for (const c of [c1, c2]) {
+      c.start();
+      c.linkUp("127.0.0.1");
+    }
+    await lab.waitFor(/tcp\.c1: state handshaking->online/, 2000, 0);
+    await lab.waitFor(/tcp\.c2: state handshaking->online/, 2000, 0);
+    assert.equal(powerOff(port), 2);
+    const offMs = lab.clock();
+    first.close(); // its FINs stay behind the held gates
+    for (const tag of ["c1", "c2"]) {
+      const line = await lab.waitFor(new RegExp(`tcp\\.${tag}: server silent, link lost`), 1000, 0);
+      const atMs = Number(line.trim().split(" ")[0]);
+      const silentMs = Number(/silentMs=(\d+)/.exec(line)![1]);
+      assert.ok(silentMs >= 300, line);
+      assert.ok(atMs - offMs <= 300 + 100, `${tag} declared the server lost ${atMs - offMs} ms after the power cut`);
+    }
+    const from = lab.lines.length;
+    const second = lab.server({ port }, "tcp.server2");
+    second.start("127.0.0.1");
+    await lab.waitFor(/tcp\.c1: state handshaking->online/, 3000, from);
+    await lab.waitFor(/tcp\.c2: state handshaking->online/, 3000, from);
   });
 
   it("evicts a silent raw client after timeoutMs and logs how long it was silent", async () => {
