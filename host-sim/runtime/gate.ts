@@ -182,13 +182,22 @@ export class Gate {
 }
 
 /**
- * The station's link: up = associated with an IP address. Boards boot with it up (Moddable's setup/network has
- * connected before main runs). Events: "down"; "up" (address); runtime modules and the wifi module listen.
+ * The station's link: up = associated with an IP address. Boards boot with it up (as Moddable's setup/network
+ * connects before main runs when an ssid is configured). Events: "down"; "up" (address, previous address);
+ * "ap-up" (the access point is back while the app manages the station itself with the wifi module).
  */
 class Link extends EventEmitter {
   up = true;
+  /** The access point is reachable (board command {type:"wifi"}). */
+  apUp = true;
+  /** The app drives the station through the `wifi` module; then only WiFi.connect() brings the link back. */
+  managed = false;
+  /** The address DHCP hands out on the next association (a command may change it). */
+  nextAddress: string | undefined;
+  /** SSID of the access point the station is (or was last) associated with. */
+  ssid = "";
 
-  /** The station lost the AP: hold every connection, and abort them unless the policy keeps them. */
+  /** The station lost its IP: hold every connection, and abort them unless the policy keeps them. */
   down(): void {
     if (!this.up) return;
     this.up = false;
@@ -199,11 +208,12 @@ class Link extends EventEmitter {
     this.emit("down");
   }
 
-  /** The station is back, with `address` if DHCP gave a new one; connections bound to another address die. */
-  restore(address?: string): void {
+  /** The station has an IP again, `address` if DHCP gave a new one; connections bound to another address die. */
+  restore(address = this.nextAddress): void {
     const previous = board.identity.address;
     if (this.up && (!address || address === previous)) return;
     if (address && address !== previous) board.identity = { ...board.identity, address };
+    this.nextAddress = undefined;
     this.up = true;
     for (const gate of [...gates]) {
       if (!gate.severed && gate.localAddress !== board.identity.address) gate.sever();
@@ -217,6 +227,13 @@ export const link = new Link();
 
 board.on("command", (command: BoardCommand) => {
   if (command.type !== "wifi") return;
-  if (command.up) link.restore(command.address);
-  else link.down();
+  if (!command.up) {
+    link.apUp = false;
+    link.down();
+    return;
+  }
+  link.apUp = true;
+  link.nextAddress = command.address;
+  if (link.managed) link.emit("ap-up");
+  else link.restore();
 });

@@ -1,0 +1,183 @@
+// embedded:io/socket/udp on Node, after Moddable SDK 8.2.3's lwIP UDP (modules/io/socket/lwip/udp.c): one
+// onReadable(count) per burst of arrivals, read() gives an ArrayBuffer with .address/.port or undefined, write()
+// throws "UDP send failed" when lwIP cannot send (no route while Wi-Fi is down). The loopback has no broadcast, so
+// a datagram to 255.255.255.255, to the subnet broadcast or to a multicast group goes out as one unicast copy to
+// every other board on the simulated network. A board command {type:"udp-loss"} drops received datagrams.
+import { createSocket, type Socket } from "node:dgram";
+import { board, type BoardCommand } from "./board.ts";
+import { link } from "./gate.ts";
+import { abort, invoke } from "./machine.ts";
+import { bytesOf, isAddress, toInteger, toPort } from "./tcp.ts";
+
+export interface UDPOptions {
+  port?: number;
+  address?: string;
+  format?: "buffer";
+  target?: unknown;
+  onReadable?: (this: UDP, packets: number) => void;
+  onError?: () => void;
+}
+
+type Packet = ArrayBuffer & { address: string; port: number };
+
+interface UDPRecord {
+  socket: Socket;
+  address: string;
+  followsBoard: boolean;
+  port: number;
+  packets: Packet[];
+  readablePending: boolean;
+  onReadable: UDPOptions["onReadable"];
+  closer: () => void;
+  onUp: (address: string) => void;
+}
+
+const records = new WeakMap<UDP, UDPRecord>();
+
+function live(udp: unknown): UDPRecord {
+  const record = typeof udp === "object" && udp !== null ? records.get(udp as UDP) : undefined;
+  if (!record) throw new SyntaxError("C: xsGetHostData: invalid host data");
+  return record;
+}
+
+function toUint32(address: string): number {
+  return address.split(".").reduce((value, part) => ((value << 8) | Number(part)) >>> 0, 0);
+}
+
+function fromUint32(value: number): string {
+  return [24, 16, 8, 0].map((shift) => (value >>> shift) & 0xff).join(".");
+}
+
+/** Where a datagram to `address` really goes on the simulated network (see the file comment). */
+export function destinations(address: string): string[] {
+  const { address: own, netmask, peers } = board.identity;
+  const mask = toUint32(netmask);
+  const subnetBroadcast = fromUint32((toUint32(own) | ~mask) >>> 0);
+  const first = Number(address.split(".")[0]);
+  const fanOut = address === "255.255.255.255" || address === subnetBroadcast || (first >= 224 && first <= 239);
+  // lwIP does not loop a board's own broadcast back to it.
+  return fanOut ? peers.filter((peer) => peer !== own) : [address];
+}
+
+/** Seeded loss of received datagrams (mulberry32), set by the board command {type:"udp-loss", percent, seed}. */
+const loss = { percent: 0, state: 1 };
+
+function random(): number {
+  loss.state = (loss.state + 0x6d2b79f5) | 0;
+  let t = loss.state;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
+board.on("command", (command: BoardCommand) => {
+  if (command.type !== "udp-loss") return;
+  loss.percent = Math.min(100, Math.max(0, Number(command.percent) || 0));
+  loss.state = (command.seed ?? 1) | 0;
+});
+
+function open(record: UDPRecord, self: UDP): void {
+  const socket = createSocket({ type: "udp4" });
+  socket.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.syscall === "bind") abort(new Error("bind failed"));
+  });
+  socket.on("listening", () => {
+    record.port = socket.address().port;
+  });
+  socket.on("message", (data, from) => {
+    if (!link.up || records.get(self) !== record) return; // the radio is off, or the socket was closed
+    if (loss.percent > 0 && random() * 100 < loss.percent) return;
+    const packet = Uint8Array.from(data).buffer as Packet;
+    packet.address = from.address;
+    packet.port = from.port;
+    record.packets.push(packet);
+    if (record.readablePending || !record.onReadable) return;
+    record.readablePending = true;
+    setImmediate(() => {
+      record.readablePending = false;
+      if (records.get(self) !== record || record.packets.length === 0) return;
+      invoke(record.onReadable!, self, record.packets.length);
+    });
+  });
+  socket.bind(record.port, record.address);
+  record.socket = socket;
+}
+
+export default class UDP {
+  declare target?: unknown;
+
+  constructor(options: UDPOptions = {}) {
+    const port = "port" in options ? toPort(options.port) : 0;
+    if (options.format !== undefined && options.format !== "buffer") throw new RangeError("invalid format");
+    const onReadable = options.onReadable ?? undefined;
+    if (onReadable !== undefined && typeof onReadable !== "function") throw new TypeError("onReadable: not a function");
+    if (options.address !== undefined && !isAddress(options.address)) throw new RangeError("invalid IP address");
+    const record: UDPRecord = {
+      socket: undefined as unknown as Socket,
+      address: options.address ?? board.identity.address,
+      followsBoard: options.address === undefined,
+      port,
+      packets: [],
+      readablePending: false,
+      onReadable,
+      closer: () => this.close(),
+      onUp: (address) => {
+        if (!record.followsBoard || address === record.address) return;
+        record.socket.close();
+        record.address = address;
+        open(record, this);
+      },
+    };
+    open(record, this);
+    records.set(this, record);
+    board.closers.add(record.closer);
+    link.on("up", record.onUp);
+    if ("target" in options) this.target = options.target;
+  }
+
+  /** The oldest datagram, with .address and .port of its sender, or undefined. */
+  read(): Packet | undefined {
+    return live(this).packets.shift();
+  }
+
+  /** Send `buffer` to address:port now (the bytes are copied); throws when the board has no route. */
+  write(buffer: ArrayBufferLike | ArrayBufferView, address: string, port: number): void {
+    const record = live(this);
+    const to = `${address}`; // xsmcToString: a Symbol throws TypeError
+    if (!isAddress(to)) throw new RangeError("invalid IP address");
+    const toPortNumber = toInteger(port) & 0xffff;
+    const bytes = Buffer.from(bytesOf(buffer));
+    if (!link.up) throw new Error("UDP send failed");
+    for (const destination of destinations(to)) record.socket.send(bytes, toPortNumber, destination);
+  }
+
+  /** Join a multicast group (lwIP igmp_joingroup). Every board receives group traffic here; see destinations(). */
+  add(address: string): void {
+    live(this);
+    if (!isAddress(`${address}`)) throw new RangeError("invalid IP address");
+    if (address === "255.255.255.255") throw new Error("broadcast is not multicast");
+  }
+
+  remove(address: string): void {
+    live(this);
+    if (!isAddress(`${address}`)) throw new RangeError("invalid IP address");
+  }
+
+  close(): void {
+    const record = records.get(this);
+    if (!record) return;
+    records.delete(this);
+    board.closers.delete(record.closer);
+    link.off("up", record.onUp);
+    record.socket.close();
+    record.packets = [];
+  }
+
+  get format(): "buffer" {
+    return "buffer";
+  }
+
+  set format(value: "buffer") {
+    if (value !== "buffer") throw new RangeError("unimplemented");
+  }
+}
