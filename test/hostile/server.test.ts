@@ -1,0 +1,359 @@
+// Hostile input against a running simulated server: the firmware Server on the host runtime in this process, raw
+// node:net sockets as attackers, and two honest firmware Clients online throughout (one sending ECHO every 40 ms,
+// one only heartbeating). Each test checks the attacker gets its ERR or is closed as designed, and that the honest
+// clients lose nothing. Timings are short (heartbeatMs 200, timeoutMs 600, handshakeMs 300); waits are bounded.
+import { strict as assert } from "node:assert";
+import type { Client } from "linklab/client";
+import type { Server } from "linklab/server";
+import { Lab } from "../sim/harness.ts";
+import { RawPeer, until } from "./peer.ts";
+
+const fast = { heartbeatMs: 200, timeoutMs: 600, handshakeMs: 300 };
+
+type HonestMark = { echoOk: number; pings: number; serverPings: number };
+
+class Arena {
+  readonly lab = new Lab();
+  readonly server: Server;
+  readonly port: number;
+  readonly echoer: Client;
+  readonly quiet: Client;
+  readonly peers: RawPeer[] = [];
+
+  constructor(token = "") {
+    this.server = this.lab.server({ id: "srv", maxClients: 8, token, logEvery: 10, ...fast });
+    this.server.start("127.0.0.1");
+    this.port = this.server.port;
+    const honest = { port: this.port, token, logEvery: 10, backoffMaxMs: 400, ...fast };
+    this.echoer = this.lab.client({ id: "honest-echo", echoMs: 40, ...honest }, "tcp.echo");
+    this.quiet = this.lab.client({ id: "honest-quiet", echoMs: 0, ...honest }, "tcp.quiet");
+    for (const c of [this.echoer, this.quiet]) {
+      c.start();
+      c.linkUp("127.0.0.1");
+    }
+  }
+
+  async ready(): Promise<HonestMark> {
+    await until(() => this.echoer.state === "online" && this.quiet.state === "online", "both honest clients online");
+    return this.mark();
+  }
+
+  mark(): HonestMark {
+    return { echoOk: this.echoer.stats.echoOk, pings: this.quiet.stats.pingsSent, serverPings: this.server.stats.pings };
+  }
+
+  async connect(options?: { readable?: boolean }): Promise<RawPeer> {
+    const peer = await RawPeer.connect(this.port, options);
+    this.peers.push(peer);
+    return peer;
+  }
+
+  /** An attacker that has done its handshake (so it is past the HELLO deadline). */
+  async online(id = "evil"): Promise<RawPeer> {
+    const peer = await this.connect();
+    await peer.write("HELLO " + id + "\n");
+    await peer.waitLine(/^WELCOME srv session=\d+ heartbeatMs=200 timeoutMs=600$/);
+    return peer;
+  }
+
+  /** The honest clients stayed online on their first connection, kept heartbeating and lost no ECHO. */
+  async assertHonestUnharmed(since: HonestMark): Promise<void> {
+    // Traffic still flows after the attack: more ECHO replies, and the quiet link is still being kept alive.
+    await until(() => this.echoer.stats.echoOk >= since.echoOk + 5, "honest ECHO replies after the attack", 3000);
+    await until(() => this.quiet.stats.pingsSent + this.server.stats.pings > since.pings + since.serverPings, "a heartbeat on the quiet link", 3000);
+    for (const client of [this.echoer, this.quiet]) {
+      assert.equal(client.state, "online");
+      assert.equal(client.stats.handshakes, 1, "reconnected");
+      assert.equal(client.stats.lost, 0, "link lost");
+      assert.equal(client.stats.echoLost, 0, "ECHO lost");
+      assert.equal(client.stats.echoDuplicate, 0, "ECHO duplicated");
+    }
+    assert.ok(this.echoer.stats.echoSent - this.echoer.stats.echoOk <= 1, "ECHOs unanswered");
+    assert.deepEqual(this.lab.aborts, [], "no firmware callback threw");
+  }
+
+  /** The server holds only the honest sessions again. */
+  async assertOnlyHonestSessions(): Promise<void> {
+    await until(() => this.server.sessions().length === 2, "the server back to its 2 honest sessions", 3000);
+    assert.deepEqual(this.server.sessions().map((s) => s.clientId).sort(), ["honest-echo", "honest-quiet"]);
+  }
+
+  close(): void {
+    for (const p of this.peers) p.destroy();
+    this.lab.close();
+  }
+}
+
+describe("a simulated server under hostile input", function () {
+  this.timeout(20000);
+  let arena: Arena;
+  let since: HonestMark;
+
+  beforeEach(async () => {
+    arena = new Arena();
+    since = await arena.ready();
+  });
+  afterEach(() => arena.close());
+
+  it("answers each malformed line with its ERR code and keeps serving that peer", async () => {
+    const peer = await arena.online();
+    const bad: [string, string][] = [
+      ["FOO", "unknown"],
+      ["ping 1", "unknown"],
+      ["PING", "bad-syntax"],
+      ["PING -1", "bad-syntax"],
+      ["PING 01", "bad-syntax"],
+      ["PING 1 2", "bad-syntax"],
+      ["ECHO", "bad-syntax"],
+      ["ECHO x hi", "bad-syntax"],
+      ["WELCOME x", "bad-syntax"],
+      ["ERR", "bad-syntax"],
+      ["HELLO", "bad-hello"],
+      ["HELLO bad/id", "bad-hello"],
+      [" PING 1", "unknown"],
+      ["HELLO evil", "bad-hello"],
+      ["PUSH 1 x", "unexpected"],
+    ];
+    const from = peer.lines.length;
+    await peer.write(bad.map(([line]) => line + "\n").join("") + "\n\r\nPING 77\n");
+    await peer.waitLine(/^PONG 77$/);
+    const replies = peer.lines.slice(from);
+    assert.deepEqual(
+      replies.map((l) => l.split(" ").slice(0, 2).join(" ")),
+      [...bad.map(([, code]) => "ERR " + code), "PONG 77"],
+      replies.join("\n"),
+    );
+    assert.equal(peer.ending, undefined);
+    assert.equal(arena.lab.count(/W tcp\.server: sending ERR .*code=/), bad.length);
+    await arena.assertHonestUnharmed(since);
+  });
+
+  it("closes a peer after 16 bad lines in a row with ERR too-many-errors", async () => {
+    const peer = await arena.online();
+    await peer.write("FOO\n".repeat(20));
+    assert.equal(await peer.waitEnded(), "fin");
+    const errs = peer.lines.filter((l) => l.startsWith("ERR "));
+    assert.equal(errs.filter((l) => l.startsWith("ERR unknown")).length, 16);
+    assert.match(errs[errs.length - 1], /^ERR too-many-errors 16 bad lines in a row$/);
+    await arena.assertOnlyHonestSessions();
+    await arena.assertHonestUnharmed(since);
+  });
+
+  it("answers a 64 KiB line with one ERR too-long and reads the next line normally", async () => {
+    const peer = await arena.online();
+    await peer.write("ECHO 1 " + "A".repeat(64 * 1024) + "\nPING 2\n");
+    await peer.waitLine(/^PONG 2$/);
+    const replies = peer.lines.slice(1);
+    assert.deepEqual(replies, ["ERR too-long line longer than 256 bytes", "PONG 2"]);
+    assert.equal(arena.lab.count(/sending ERR .*code=too-long/), 1);
+    assert.equal(arena.server.sessions().length, 3);
+    await arena.assertHonestUnharmed(since);
+  });
+
+  it("answers a 64 KiB line before HELLO with ERR too-long, then closes the peer at its HELLO deadline", async () => {
+    const peer = await arena.connect();
+    await peer.write("X".repeat(64 * 1024) + "\n");
+    await peer.waitLine(/^ERR too-long /);
+    assert.equal(await peer.waitEnded(), "fin");
+    assert.match(peer.lines[peer.lines.length - 1], /^ERR hello-timeout no HELLO within 300 ms$/);
+    await arena.assertOnlyHonestSessions();
+    await arena.assertHonestUnharmed(since);
+  });
+
+  it("rejects binary and NUL bytes with ERR bad-bytes naming the first bad byte", async () => {
+    const peer = await arena.online();
+    const binary = Buffer.alloc(200);
+    for (let i = 0; i < binary.length; i++) binary[i] = 0x80 + (i % 0x7f);
+    await peer.write(Buffer.concat([Buffer.from("PING \x00 1\n", "latin1"), Buffer.from("ECHO 3 "), binary, Buffer.from("\n\x00\x01\x02\n\x7f\nPING 4\n")]));
+    await peer.waitLine(/^PONG 4$/);
+    assert.deepEqual(peer.lines.slice(1), [
+      "ERR bad-bytes byte 0x00 at 5 is not printable ASCII",
+      "ERR bad-bytes byte 0x80 at 7 is not printable ASCII",
+      "ERR bad-bytes byte 0x00 at 0 is not printable ASCII",
+      "ERR bad-bytes byte 0x7f at 0 is not printable ASCII",
+      "PONG 4",
+    ]);
+    await arena.assertHonestUnharmed(since);
+  });
+
+  it("rejects invalid (and valid) UTF-8 as bad bytes instead of decoding it", async () => {
+    const peer = await arena.online();
+    const lines = [
+      [0xc3, 0x28], // invalid continuation
+      [0xff, 0xfe], // never valid
+      [0xc0, 0xaf], // overlong "/"
+      [0xed, 0xa0, 0x80], // UTF-16 surrogate
+      [0xe2, 0x82], // truncated sequence
+      [0xc3, 0xa9], // valid "é", still not ASCII
+    ];
+    await peer.write(Buffer.concat([...lines.map((l) => Buffer.from([...Buffer.from("ECHO 9 a"), ...l, 0x0a])), Buffer.from("PING 5\n")]));
+    await peer.waitLine(/^PONG 5$/);
+    assert.deepEqual(peer.lines.slice(1), [...lines.map((l) => "ERR bad-bytes byte 0x" + l[0].toString(16) + " at 8 is not printable ASCII"), "PONG 5"]);
+    await arena.assertHonestUnharmed(since);
+  });
+
+  it("carries a whole conversation delivered one byte per write", async () => {
+    const peer = await arena.connect();
+    peer.socket.setNoDelay(true);
+    const conversation = "HELLO bytewise\r\nECHO 1 split every byte\nPING 2\r\nECHO 3 \nBYE done\n";
+    for (const byte of Buffer.from(conversation)) await peer.write(Uint8Array.of(byte));
+    assert.equal(await peer.waitEnded(), "fin");
+    assert.deepEqual(peer.lines.map((l) => l.replace(/session=\d+/, "session=N")), [
+      "WELCOME srv session=N heartbeatMs=200 timeoutMs=600",
+      "ECHO 1 split every byte",
+      "PONG 2",
+      "ECHO 3 ",
+      "BYE",
+    ]);
+    await arena.assertHonestUnharmed(since);
+  });
+
+  it("carries a conversation split in two at every byte boundary", async () => {
+    const conversation = Buffer.from("HELLO cut\nECHO 1 two halves\nPING 2\nBYE\n");
+    const expected = ["WELCOME", "ECHO 1 two halves", "PONG 2", "BYE"];
+    for (let cut = 1; cut < conversation.length; cut++) {
+      const peer = await arena.connect();
+      peer.socket.setNoDelay(true);
+      await peer.write(conversation.subarray(0, cut));
+      await peer.write(conversation.subarray(cut));
+      assert.equal(await peer.waitEnded(), "fin", "cut at " + cut);
+      assert.deepEqual(peer.lines.map((l) => (l.startsWith("WELCOME ") ? "WELCOME" : l)), expected, "cut at " + cut);
+    }
+    await arena.assertOnlyHonestSessions();
+    await arena.assertHonestUnharmed(since);
+  });
+
+  it("answers many messages merged into one write, in order", async () => {
+    const peer = await arena.online();
+    let burst = "";
+    for (let i = 0; i < 150; i++) burst += i % 3 === 0 ? "PING " + i + "\n" : "ECHO " + i + " merged\n";
+    await peer.write(burst);
+    await peer.waitLine(/^ECHO 149 merged$/);
+    const replies = peer.lines.slice(1);
+    assert.equal(replies.length, 150);
+    replies.forEach((line, i) => assert.equal(line, i % 3 === 0 ? "PONG " + i : "ECHO " + i + " merged"));
+    await arena.assertHonestUnharmed(since);
+  });
+
+  it("closes slow peers that never finish their HELLO line at handshakeMs with ERR hello-timeout", async () => {
+    const slow = await Promise.all(Array.from({ length: 6 }, () => arena.connect()));
+    const startMs = performance.now();
+    await Promise.all(slow.map((p, i) => p.write("HELLO slow" + i)));
+    const endings = await Promise.all(slow.map((p) => p.waitEnded(2000)));
+    const tookMs = performance.now() - startMs;
+    assert.deepEqual(endings, slow.map(() => "fin"));
+    for (const p of slow) assert.deepEqual(p.lines, ["ERR hello-timeout no HELLO within 300 ms"]);
+    assert.ok(tookMs >= 250, "closed after " + tookMs + " ms, before handshakeMs");
+    assert.equal(arena.server.stats.helloTimeouts, 6);
+    await arena.assertOnlyHonestSessions();
+    await arena.assertHonestUnharmed(since);
+  });
+
+  it("closes an online peer that goes quiet in the middle of a line once timeoutMs has passed", async () => {
+    const peer = await arena.online();
+    await peer.write("ECHO 1 never finished");
+    const ending = await peer.waitEnded(2000);
+    assert.equal(ending, "fin");
+    assert.ok(peer.lines.some((l) => /^PING \d+$/.test(l)), "the server probed it first");
+    await arena.lab.waitFor(/W tcp\.server: peer silent, closing .*client=evil .*timeoutMs=600/, 1000, 0);
+    await arena.assertOnlyHonestSessions();
+    await arena.assertHonestUnharmed(since);
+  });
+
+  it("keeps answering a PING flood from a peer that reads its PONGs, as fast as they come", async () => {
+    // Flood = as fast as the server answers, with up to 100 PINGs outstanding (a peer that pipelines more than the
+    // server's send buffer and queue can hold is treated as not reading; see the next test).
+    const peer = await arena.online();
+    const total = 5000;
+    const window = 100;
+    let sent = 0;
+    const pongs = () => peer.lines.length - 1;
+    while (sent < total) {
+      let batch = "";
+      for (; sent < total && sent - pongs() < window; sent++) batch += "PING " + sent + "\n";
+      if (batch) await peer.write(batch);
+      await peer.wait(() => sent - pongs() < window || pongs() === total, "PONGs to catch up", 5000);
+    }
+    await peer.waitLine(new RegExp("^PONG " + (total - 1) + "$"), 5000);
+    peer.lines.slice(1).forEach((line, i) => assert.equal(line, "PONG " + i));
+    assert.equal(peer.ending, undefined);
+    await arena.assertHonestUnharmed(since);
+  });
+
+  it("closes a flooding peer that stops reading once its send queue is full, without holding its replies", async () => {
+    const peer = await arena.online();
+    peer.socket.pause();
+    const line = "ECHO 1 " + "F".repeat(240) + "\n";
+    const chunk = line.repeat(256);
+    let sentBytes = 0;
+    while (!peer.ending && sentBytes < 64 * 1024 * 1024) {
+      try {
+        await peer.write(chunk);
+      } catch {
+        break;
+      }
+      sentBytes += chunk.length;
+    }
+    await arena.lab.waitFor(/W tcp\.server: send queue full, peer not reading; closing .*client=evil/, 10000, 0);
+    await arena.assertOnlyHonestSessions();
+    await arena.assertHonestUnharmed(since);
+  });
+
+  it("refuses 1,000 simultaneous connections beyond maxClients with ERR busy and times out the rest", async () => {
+    const total = 1000;
+    const peers = await Promise.all(Array.from({ length: total }, () => arena.connect()));
+    const endings = await Promise.all(peers.map((p) => p.waitEnded(10000)));
+    assert.ok(endings.every((e) => e === "fin"), "endings: " + JSON.stringify(endings.filter((e) => e !== "fin")));
+    let busy = 0;
+    let timedOut = 0;
+    for (const p of peers) {
+      const [line, ...rest] = p.lines;
+      assert.deepEqual(rest, []);
+      if (/^ERR busy server has \d+ sessions, max 8$/.test(line)) busy++;
+      else if (line === "ERR hello-timeout no HELLO within 300 ms") timedOut++;
+      else assert.fail("unexpected reply " + JSON.stringify(p.lines));
+    }
+    assert.equal(busy + timedOut, total);
+    assert.ok(timedOut >= 6, "the 6 free slots were used: " + timedOut);
+    assert.equal(arena.server.stats.refusedBusy, busy);
+    assert.equal(arena.server.stats.accepted, total + 2);
+    await arena.assertOnlyHonestSessions();
+    await arena.assertHonestUnharmed(since);
+  });
+});
+
+describe("a simulated server with a token", function () {
+  this.timeout(10000);
+  let arena: Arena;
+  let since: HonestMark;
+
+  beforeEach(async () => {
+    arena = new Arena("s3cret");
+    since = await arena.ready();
+  });
+  afterEach(() => arena.close());
+
+  it("refuses a wrong or missing token with ERR auth and closes the connection", async () => {
+    const wrong = await arena.connect();
+    const missing = await arena.connect();
+    await wrong.write("HELLO evil token=guess\n");
+    await missing.write("HELLO evil\n");
+    assert.equal(await wrong.waitEnded(), "fin");
+    assert.equal(await missing.waitEnded(), "fin");
+    assert.deepEqual(wrong.lines, ["ERR auth wrong token"]);
+    assert.deepEqual(missing.lines, ["ERR auth token required"]);
+    assert.equal(arena.server.stats.refusedAuth, 2);
+    assert.equal(arena.lab.count(/W tcp\.server: sending ERR .*client=evil .*code=auth /), 2);
+    await arena.assertOnlyHonestSessions();
+    await arena.assertHonestUnharmed(since);
+  });
+
+  it("does not let a wrong-token HELLO replace an honest client's session", async () => {
+    const spoof = await arena.connect();
+    await spoof.write("HELLO honest-echo token=guess\n");
+    assert.equal(await spoof.waitEnded(), "fin");
+    assert.deepEqual(spoof.lines, ["ERR auth wrong token"]);
+    await arena.assertOnlyHonestSessions();
+    await arena.assertHonestUnharmed(since);
+  });
+});
