@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
-import TCP, { TCP_SND_BUF } from "embedded:io/socket/tcp";
+import TCP, { TCP_SND_BUF } from "../../host-sim/runtime/tcp.ts";
 import { board } from "../../host-sim/runtime/board.ts";
 import { gates } from "../../host-sim/runtime/gate.ts";
 import { useBoard } from "../support/board.ts";
@@ -53,6 +53,10 @@ async function connected(options: Record<string, unknown> = {}): Promise<{ tcp: 
   await events.next("writable");
   const remote = await within(p.accepted, "the peer to accept");
   return { tcp, events, remote, peer: p };
+}
+
+function encode(value: string): Uint8Array {
+  return new TextEncoder().encode(value);
 }
 
 function text(buffer: unknown): string {
@@ -150,7 +154,7 @@ describe("embedded:io/socket/tcp", () => {
     it("returns the space left and delivers the bytes to the peer", async () => {
       const { tcp, remote } = await connected();
       const arrived = receive(remote, 5);
-      assert.equal(tcp.write(ArrayBuffer.fromString("hello")), TCP_SND_BUF - 5);
+      assert.equal(tcp.write(encode("hello")), TCP_SND_BUF - 5);
       assert.equal(await arrived, "hello");
     });
 
@@ -279,7 +283,7 @@ describe("embedded:io/socket/tcp", () => {
       const { tcp, remote } = await connected();
       let got = "";
       remote.on("data", (chunk: Buffer) => (got += chunk.toString()));
-      tcp.write(ArrayBuffer.fromString("bye\n"));
+      tcp.write(encode("bye\n"));
       tcp.close();
       await within(new Promise((resolve) => remote.once("end", resolve)), "the peer to see FIN");
       assert.equal(got, "bye\n");
