@@ -40,7 +40,7 @@ const timers: Timers = {
     if (id) Timer.clear(id as Timer);
   },
 };
-const wifi: Wifi = { connect: (options, callback) => new WiFi(options, callback) };
+const wifi: Wifi = { connect: (options, callback) => new WiFi(options, callback), monitor: (callback) => new WiFi(undefined, callback) };
 const getAddress = (): string | undefined => {
   try {
     return Net.get("IP");

@@ -1,12 +1,14 @@
 // The Wi-Fi station link: brings the station up with ssid/password, retries a failed or lost connection with
-// backoff, and tells its listeners up(address) / down(reason); with no ssid the link is up at once (wired host,
-// Moddable's desktop simulator). A listener that throws is logged and does not stop the others.
+// backoff, and tells its listeners up(address) / down(reason). With no ssid the link is up at once (wired host,
+// Moddable's desktop simulator) and only watches for Wi-Fi events; when the board already has an address at boot
+// (Moddable's setup/network joined config.ssid before main ran) it is up at once too, and rejoins only after a
+// disconnect. A listener that throws is logged and does not stop the others.
 
 import { Backoff } from "linklab/backoff";
 import type { TagLog } from "linklab/log";
 import type { Clock, TimerId, Timers, Wifi, WifiMessage, WifiStation } from "linklab/ports";
 
-export type LinkState = "idle" | "connecting" | "associated" | "up" | "waiting" | "closed";
+export type LinkState = "idle" | "connecting" | "associated" | "up" | "waiting" | "down" | "closed";
 export type LinkEvent = { up: true; address: string } | { up: false; reason: string };
 export type LinkListener = (event: LinkEvent) => void;
 
@@ -27,7 +29,7 @@ export class Link {
   constructor(options: LinkOptions, deps: LinkDeps) {
     this.#options = options;
     this.#deps = deps;
-    this.#backoff = new Backoff({ baseMs: options.retryBaseMs ?? 1000, maxMs: options.retryMaxMs ?? 15000, random: deps.random });
+    this.#backoff = new Backoff({ baseMs: options.retryBaseMs ?? 250, maxMs: options.retryMaxMs ?? 5000, random: deps.random });
   }
 
   get up(): boolean {
@@ -43,6 +45,8 @@ export class Link {
     if (!this.#options.ssid) {
       const address = this.#address();
       this.#deps.log.i("no ssid configured, link taken as up", { ip: address });
+      this.#watch();
+      this.address = address;
       this.#enter("up", "no-ssid");
       this.#announce({ up: true, address });
       return;
@@ -51,7 +55,32 @@ export class Link {
       this.#deps.log.e("no Wi-Fi on this platform, link stays down", { ssid: this.#options.ssid });
       return;
     }
+    const address = this.#address();
+    if (address !== "0.0.0.0") {
+      this.#deps.log.i("already joined at boot, link up", { ssid: this.#options.ssid, ip: address });
+      this.#watch();
+      this.address = address;
+      this.#enter("up", "joined-at-boot");
+      this.#announce({ up: true, address });
+      return;
+    }
     this.#connect("start");
+  }
+
+  /** Listen to Wi-Fi events without starting a connection (no ssid, or joined before main ran). */
+  #watch(): void {
+    const wifi = this.#deps.wifi;
+    if (!wifi?.monitor) return;
+    let station: WifiStation | undefined;
+    try {
+      station = wifi.monitor((message) => {
+        if (station !== undefined && station !== this.#station) return;
+        this.#message(message);
+      });
+      this.#station = station;
+    } catch (error) {
+      this.#deps.log.w("cannot watch Wi-Fi events", { error: String(error) });
+    }
   }
 
   close(): void {
@@ -161,10 +190,11 @@ export class Link {
       this.#deps.log.w(message === "lostIP" ? "lost IP address" : "Wi-Fi disconnected", { ssid: this.#options.ssid });
       this.address = undefined;
       if (wasUp) {
-        this.#enter("waiting", message);
+        this.#enter(this.#options.ssid ? "waiting" : "down", message);
         this.#announce({ up: false, reason: message === "lostIP" ? "lost-ip" : "wifi-disconnect" });
       }
-      this.#retry(message);
+      // Without an ssid there is nothing to rejoin: wait for the network to come back (gotIP).
+      if (this.#options.ssid) this.#retry(message);
     }
   }
 }

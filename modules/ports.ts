@@ -49,4 +49,8 @@ export type Timers = {
 /** Wi-Fi station: connect(...) starts one attempt, its callback gets Moddable's WiFi messages; close() ends it. */
 export type WifiMessage = "connect" | "gotIP" | "lostIP" | "disconnect" | string;
 export type WifiStation = { close(): void };
-export type Wifi = { connect(options: { ssid: string; password?: string }, callback: (message: WifiMessage) => void): WifiStation };
+export type Wifi = {
+  connect(options: { ssid: string; password?: string }, callback: (message: WifiMessage) => void): WifiStation;
+  /** Report Wi-Fi events without connecting (Moddable: `new WiFi(undefined, callback)`). */
+  monitor?(callback: (message: WifiMessage) => void): WifiStation;
+};
