@@ -82,6 +82,8 @@ export class Client {
   #linkUp = false;
   #started = false;
   #serverId: string | undefined;
+  /** The server found by beacon has answered a HELLO at least once (until then another server's beacon may replace it). */
+  #serverReached = false;
   #serverAddress: string | undefined;
   #serverPort: number;
   #heartbeatMs: number;
@@ -164,9 +166,12 @@ export class Client {
   /** A beacon was heard (server=auto): adopt the first server id, follow its address. */
   offerServer(id: string, address: string, port: number): void {
     if (this.#options.server !== "auto" || this.state === "closed") return;
-    if (this.#serverId === undefined) {
+    // A server that never answered (a stale or spoofed beacon) must not hold the client: while backing off from it,
+    // another server's beacon replaces it. Once one has answered, the client sticks to it.
+    const replacing = this.#serverId !== undefined && id !== this.#serverId && !this.#serverReached && this.state === "waiting" ? this.#serverId : undefined;
+    if (this.#serverId === undefined || replacing !== undefined) {
       this.#serverId = id;
-      this.#log.i("server found by beacon", { server: id, ip: address, port });
+      this.#log.i("server found by beacon", { server: id, ip: address, port, replacing });
     } else if (id !== this.#serverId) return;
     if (address !== this.#serverAddress || port !== this.#serverPort) {
       if (this.#serverAddress !== undefined) this.#log.i("server address changed", { server: id, from: this.server, to: address + ":" + port });
@@ -476,6 +481,7 @@ export class Client {
       this.#timeoutMs = timeoutMs;
     } else this.#log.w("server timings unusable, keeping mine", { heartbeatMs, timeoutMs });
     this.stats.handshakes++;
+    this.#serverReached = true;
     this.#backoff.reset();
     this.#pushSeq = -1;
     this.#enter("online", "welcome", { server: message.serverId, session: message.session, handshakeMs: this.#deps.clock() - this.#attemptMs });

@@ -176,6 +176,17 @@ describe("a client following beacons", function () {
     assert.ok(client.stats.attempts >= 3, "attempts: " + client.stats.attempts);
   });
 
+  it("finds the real server after a spoofed beacon of another server id that points at nothing", async () => {
+    const { serverPort, client } = await start();
+    const deadPort = await freePort("tcp");
+    await spoofer.send(beacon({ id: "ghost", port: deadPort }));
+    await lab.waitFor(/W tcp\.client: connect failed \(refused or unreachable: RST or no route\)/, 2000, 0);
+    await spoofer.send(beacon({ id: "srv", port: serverPort }));
+    await lab.waitFor(/I tcp\.client: server found by beacon server=srv ip=127\.0\.0\.1 port=\d+ replacing=ghost$/, 2000, 0);
+    await lab.waitFor(/I tcp\.client: state handshaking->online /, 3000, 0);
+    assert.equal(client.server, "127.0.0.1:" + serverPort);
+  });
+
   it("does not follow a spoofed beacon from another server id once it has found its server", async () => {
     const { serverPort, client } = await start();
     await spoofer.send(beacon({ port: serverPort }));
