@@ -59,6 +59,9 @@ export function destinations(address: string): string[] {
   return fanOut ? peers.filter((peer) => peer !== own) : [address];
 }
 
+/** Datagrams this board's sockets took in and dropped (udp-loss), since boot: for the lab's summary and tests. */
+export const udpStats = { received: 0, dropped: 0 };
+
 /** Seeded loss of received datagrams (mulberry32), set by the board command {type:"udp-loss", percent, seed}. */
 const loss = { percent: 0, state: 1 };
 
@@ -86,7 +89,11 @@ function open(record: UDPRecord, self: UDP): void {
   });
   socket.on("message", (data, from) => {
     if (!link.up || records.get(self) !== record) return; // the radio is off, or the socket was closed
-    if (loss.percent > 0 && random() * 100 < loss.percent) return;
+    if (loss.percent > 0 && random() * 100 < loss.percent) {
+      udpStats.dropped++;
+      return;
+    }
+    udpStats.received++;
     const packet = Uint8Array.from(data).buffer as Packet;
     packet.address = from.address;
     packet.port = from.port;
