@@ -30,6 +30,7 @@ interface UDPRecord {
   onReadable: UDPOptions["onReadable"];
   closer: () => void;
   onUp: (address: string) => void;
+  onDown: () => void;
 }
 
 const records = new WeakMap<UDP, UDPRecord>();
@@ -88,7 +89,7 @@ function open(record: UDPRecord, self: UDP): void {
     record.port = socket.address().port;
   });
   socket.on("message", (data, from) => {
-    if (!link.up || records.get(self) !== record) return; // the radio is off, or the socket was closed
+    if (records.get(self) !== record) return; // closed
     if (loss.percent > 0 && random() * 100 < loss.percent) {
       udpStats.dropped++;
       return;
@@ -128,17 +129,19 @@ export default class UDP {
       readablePending: false,
       onReadable,
       closer: () => this.close(),
+      // The radio is off: datagrams sent to the board meanwhile are lost, so the socket stops receiving (it is
+      // closed and bound again to the same port, on the board's new address if DHCP gave one).
+      onDown: () => record.socket.close(),
       onUp: (address) => {
-        if (!record.followsBoard || address === record.address) return;
-        record.socket.close();
-        record.address = address;
+        if (record.followsBoard) record.address = address;
         open(record, this);
       },
     };
-    open(record, this);
     records.set(this, record);
     board.closers.add(record.closer);
     link.on("up", record.onUp);
+    link.on("down", record.onDown);
+    if (link.up) open(record, this);
     if ("target" in options) this.target = options.target;
   }
 
@@ -176,7 +179,8 @@ export default class UDP {
     records.delete(this);
     board.closers.delete(record.closer);
     link.off("up", record.onUp);
-    record.socket.close();
+    link.off("down", record.onDown);
+    if (link.up) record.socket.close();
     record.packets = [];
   }
 
