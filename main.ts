@@ -124,7 +124,7 @@ if (runClient) {
   );
   const listener =
     settings.server === "auto"
-      ? new BeaconListener({ beaconPort: settings.beaconPort, logEvery: settings.heartbeatLogEvery }, { UDP, clock, log: log.tag("udp.beacon") }, (heard) =>
+      ? new BeaconListener({ beaconPort: settings.beaconPort, logEvery: settings.heartbeatLogEvery, beaconAddress: settings.beaconAddress }, { UDP, clock, log: log.tag("udp.beacon") }, (heard) =>
           client.offerServer(heard.beacon.id, heard.beacon.ip, heard.beacon.port),
         )
       : undefined;

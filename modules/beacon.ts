@@ -93,7 +93,13 @@ export class BeaconSender {
   }
 }
 
-export type BeaconListenerOptions = { beaconPort: number; logEvery: number };
+/** beaconAddress tells the listener to join a multicast group when the beacon is sent to one (224.0.0.0/4). */
+export type BeaconListenerOptions = { beaconPort: number; logEvery: number; beaconAddress?: string };
+
+function isMulticast(address: string | undefined): address is string {
+  const first = Number((address ?? "").split(".")[0]);
+  return first >= 224 && first <= 239;
+}
 export type HeardBeacon = { beacon: Beacon; from: string };
 
 export class BeaconListener {
@@ -131,7 +137,15 @@ export class BeaconListener {
     }
     this.#udp = udp;
     this.state = "listening";
-    this.#deps.log.i("listening for beacons", { port: this.#options.beaconPort });
+    const group = this.#options.beaconAddress;
+    if (isMulticast(group)) {
+      try {
+        udp.add?.(group);
+      } catch (error) {
+        this.#deps.log.w("cannot join multicast group", { group, error: String(error) });
+      }
+    }
+    this.#deps.log.i("listening for beacons", { port: this.#options.beaconPort, group: isMulticast(group) ? group : undefined });
   }
 
   stop(): void {

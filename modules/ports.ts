@@ -36,6 +36,8 @@ export type UdpSocket = {
   write(data: ArrayBuffer | Uint8Array, address: string, port: number): void;
   read(): Datagram | undefined;
   close(): void;
+  /** Join a multicast group (lwIP igmp_joingroup; Moddable's lwIP UDP has it, its typings do not). */
+  add?(group: string): void;
 };
 export type UdpClass = new (options: { port?: number; address?: string; onReadable?: (this: UdpSocket, packets: number) => void; onError?: () => void }) => UdpSocket;
 

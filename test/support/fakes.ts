@@ -242,6 +242,11 @@ export class FakeUDP implements UdpSocket {
     this.closed = true;
   }
 
+  readonly groups: string[] = [];
+  add(group: string): void {
+    this.groups.push(group);
+  }
+
   deliver(data: string | Uint8Array, address = "10.0.0.1", port = 40001): void {
     const bytes = bytesOf(data);
     const buffer = bytes.slice().buffer as ArrayBuffer;

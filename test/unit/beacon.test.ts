@@ -86,6 +86,16 @@ describe("linklab/beacon", () => {
     assert.match(h.lines.at(-1)!, /ignored datagram .* suppressed=20/);
   });
 
+  it("joins the multicast group when beacons go to one, and not for broadcast", () => {
+    const fc = new FakeClock();
+    const net = new FakeNet();
+    const { log } = captureLog(fc.clock);
+    new BeaconListener({ beaconPort: 8421, logEvery: 1, beaconAddress: "239.1.2.3" }, { UDP: net.UDP, clock: fc.clock, log: log.tag("udp.beacon") }, () => {}).start();
+    new BeaconListener({ beaconPort: 8421, logEvery: 1, beaconAddress: "255.255.255.255" }, { UDP: net.UDP, clock: fc.clock, log: log.tag("udp.beacon") }, () => {}).start();
+    assert.deepEqual(net.udps[0].groups, ["239.1.2.3"]);
+    assert.deepEqual(net.udps[1].groups, []);
+  });
+
   it("stays quiet after stop", () => {
     const h = listener();
     h.l.stop();
