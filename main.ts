@@ -34,8 +34,16 @@ log.level = settings.logLevel;
 const mainLog = log.tag("main");
 const settingsLog = log.tag("settings");
 
+/** A bug in a timer callback is logged instead of aborting the XS machine (which would reboot the board). */
+const guarded = (callback: () => void) => () => {
+  try {
+    callback();
+  } catch (error) {
+    mainLog.e("timer callback failed", { error: String(error) });
+  }
+};
 const timers: Timers = {
-  set: (callback, delayMs, repeatMs) => (repeatMs ? Timer.set(() => callback(), delayMs, repeatMs) : Timer.set(() => callback(), delayMs)),
+  set: (callback, delayMs, repeatMs) => (repeatMs ? Timer.set(guarded(callback), delayMs, repeatMs) : Timer.set(guarded(callback), delayMs)),
   clear: (id) => {
     if (id) Timer.clear(id as Timer);
   },

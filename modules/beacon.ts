@@ -166,7 +166,12 @@ export class BeaconListener {
 
   #readable(udp: UdpSocket, packets: number): void {
     for (let i = 0; i < Math.min(packets, 64) && udp === this.#udp; i++) {
-      const datagram = udp.read();
+      let datagram;
+      try {
+        datagram = udp.read();
+      } catch {
+        break;
+      }
       if (!datagram) break;
       const result = parseBeacon(datagram);
       if (!result.ok) {
