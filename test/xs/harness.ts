@@ -15,11 +15,12 @@ import { esp32Modules, sdkRelease } from "../support/moddable-esp32-modules.ts";
 
 export const repoDir = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-/** Moddable module name -> the XS stand-in (test/xs/stubs) that a vector may use instead of the board's module. */
-export const xsStubs: Record<string, string> = {
-  "timer": "stubs/timer.ts",
-  "time": "stubs/time.ts",
-};
+/**
+ * Moddable module name -> an XS stand-in under test/xs/ that a vector may load instead of the board's module. None
+ * is needed yet: the roles are given their Timer, clock and sockets through their constructors, so the vectors
+ * hand them fakes. A firmware module that imports a Moddable module directly fails with a message naming it.
+ */
+export const xsStubs: Record<string, string> = {};
 
 /** Globals xsnap-worker adds for Agoric that a Moddable app on the ESP32 does not have: removed before firmware runs. */
 export const xsnapOnlyGlobals = [
@@ -246,7 +247,7 @@ function resolveSpecifier(specifier: string, importer: string): string {
     throw new XSBuildError(`${who} imports '${specifier}', which the Moddable SDK ${sdkRelease} does not provide on esp32 (XS has no such module)`);
   const stub = xsStubs[specifier];
   if (!stub || !existsSync(join(repoDir, "test", "xs", stub)))
-    throw new XSBuildError(`${who} imports '${specifier}' (a Moddable module on esp32) for which the XS harness has no stand-in in test/xs/stubs`);
+    throw new XSBuildError(`${who} imports '${specifier}' (a Moddable module on esp32) for which the XS harness has no stand-in (xsStubs in test/xs/harness.ts)`);
   return join(repoDir, "test", "xs", stub);
 }
 
