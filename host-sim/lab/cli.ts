@@ -4,7 +4,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { runLab, type LabOutput } from "./lab.ts";
+import { LabError, runLab, type LabOutput } from "./lab.ts";
 import { loadScenario, ScenarioError, type Scenario } from "./scenario.ts";
 import { formatSummary } from "./summary.ts";
 
@@ -97,6 +97,11 @@ export async function main(args: string[]): Promise<void> {
     if (jsonFile) writeFileSync(jsonFile, JSON.stringify(result.summary, null, 2) + "\n");
     process.exitCode = result.passed ? 0 : 1;
   } catch (error) {
+    if (error instanceof LabError) {
+      process.stderr.write(`\nlinklab lab: ${error.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
     if (!(error instanceof ScenarioError)) throw error;
     process.stderr.write(`linklab lab: ${error.message}\n${error.message.startsWith("usage") ? "" : usage + "\n"}`);
     process.exitCode = 2;

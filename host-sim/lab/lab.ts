@@ -2,6 +2,7 @@
 // serial log (live, prefixed), turns log lines into timed events, plays the fault timeline, and at the end stops
 // every board (always, also when something throws) and judges the expectations. One run = one runLab() call.
 import { existsSync } from "node:fs";
+import { createServer, type Server } from "node:net";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AppError, loadApp } from "../app.ts";
@@ -11,6 +12,9 @@ import { judge, type ExpectationResult } from "./expect.ts";
 import { BoardProcess } from "./process.ts";
 import { ScenarioError, type Fault, type Scenario } from "./scenario.ts";
 import { summarize, type Summary } from "./summary.ts";
+
+/** The run could not go on (a board never booted); like a ScenarioError, reported in one line. */
+export class LabError extends Error {}
 
 export const repoDir = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -26,7 +30,7 @@ export interface LabOutput {
 
 export interface LabOptions {
   output?: LabOutput;
-  /** How long each board may take to print its first line before the run is abandoned (default 30 s). */
+  /** How long each board may take to print its first line before the run is abandoned (default 60 s). */
   readyTimeoutMs?: number;
   /** Seed for the random parts of faults (latency jitter, UDP loss), so a run can be repeated. */
   seed?: number;
@@ -81,6 +85,32 @@ function addressPlus(first: string, n: number): string {
   return `127.${(value >> 16) & 255}.${(value >> 8) & 255}.${value & 255}`;
 }
 
+/** The port a running lab holds on the first address of its network, so a second lab does not take the same one. */
+export const LAB_LOCK_PORT = 8419;
+
+function tryLock(address: string): Promise<Server | undefined> {
+  return new Promise((resolveLock) => {
+    const server = createServer();
+    server.once("error", () => resolveLock(undefined));
+    server.listen({ host: address, port: LAB_LOCK_PORT, exclusive: true }, () => resolveLock(server));
+  });
+}
+
+/**
+ * Take the scenario's network, or the next free block (127.0.Y+1.Z, ...) when another lab on this machine holds it:
+ * two labs on the same addresses would talk to each other's boards.
+ */
+async function lockNetwork(first: string, count: number): Promise<{ first: string; lock: Server }> {
+  const parts = first.split(".").map(Number);
+  for (let shift = 0; shift < 64; shift++) {
+    const third = (parts[2] + shift) % 256;
+    const candidate = `127.${parts[1]}.${third}.${parts[3]}`;
+    const lock = await tryLock(candidate);
+    if (lock) return { first: candidate, lock };
+  }
+  throw new LabError(`no free network for ${count} boards near ${first}: 64 other labs are running?`);
+}
+
 /** Check the board lines against the app's manifest before anything starts, pointing at the line. */
 function checkBoards(scenario: Scenario, defaults: Record<string, unknown>): void {
   for (const spec of scenario.boards) {
@@ -117,8 +147,9 @@ export async function runLab(scenario: Scenario, options: LabOptions = {}): Prom
   let ended = false;
   let started = false;
   const now = (): number => performance.now() - t0;
+  const { first: firstAddress, lock } = await lockNetwork(scenario.firstAddress, scenario.boards.length);
   let nextAddress = 0;
-  const takeAddress = (): string => addressPlus(scenario.firstAddress, nextAddress++);
+  const takeAddress = (): string => addressPlus(firstAddress, nextAddress++);
 
   const boards: Live[] = scenario.boards.map((spec, index) => {
     const address = takeAddress();
@@ -360,7 +391,7 @@ export async function runLab(scenario: Scenario, options: LabOptions = {}): Prom
   try {
     for (const board of boards) start(board);
     // The lab clock starts when every board has printed its first line (booted), like powering a bench at once.
-    const readyBy = spawnedAt + (options.readyTimeoutMs ?? 30_000);
+    const readyBy = spawnedAt + (options.readyTimeoutMs ?? 60_000);
     await new Promise<void>((resolveReady, reject) => {
       const poll = setInterval(() => {
         const dead = boards.find((b) => !b.process?.running && !b.ready);
@@ -373,13 +404,14 @@ export async function runLab(scenario: Scenario, options: LabOptions = {}): Prom
           resolveReady();
         } else if (performance.now() > readyBy) {
           clearInterval(poll);
-          reject(new Error(`boards not booted within ${options.readyTimeoutMs ?? 30_000} ms: ${boards.filter((b) => !b.ready).map((b) => b.record.id).join(", ")}`));
+          reject(new LabError(`boards not booted within ${(options.readyTimeoutMs ?? 60_000) / 1000} s: ${boards.filter((b) => !b.ready).map((b) => b.record.id).join(", ")} (is the machine very busy?)`));
         }
       }, 20);
     });
     t0 = performance.now();
     started = true;
     for (const event of events) event.t -= t0 - spawnedAt;
+    if (firstAddress !== scenario.firstAddress) lab("network", [], `network ${scenario.firstAddress} is in use by another lab on this machine; using ${firstAddress}`);
     lab("start", [], `lab clock starts: ${boards.map((b) => `${b.record.id}=${b.address}`).join(" ")}`);
 
     for (const step of scenario.timeline) later(step.atMs, () => apply(step.fault));
@@ -397,6 +429,7 @@ export async function runLab(scenario: Scenario, options: LabOptions = {}): Prom
     for (const timer of timers) clearTimeout(timer);
     timers.clear();
     await Promise.all(boards.map((b) => b.process?.stop()));
+    lock.close();
   }
 
   const records = boards.map((b) => b.record);

@@ -95,7 +95,7 @@ function messages(lines: LabEvent[]): { sent: number; echoed: number; lost: numb
   return total;
 }
 
-const LAB_QUIET = new Set(["start", "end", "lab-error"]);
+const LAB_QUIET = new Set(["start", "end", "lab-error", "network"]);
 const REACTIONS = new Set(["online", "lost", "offline", "boot", "exit", "peer-closed"]);
 const FOLLOWS_LATEST = new Set(["online", "boot", "exit"]);
 const RESTORES = new Set(["wifi-restore", "router-restore", "power-on", "heal"]);
@@ -165,18 +165,30 @@ export function summarize(scenario: Scenario, boards: BoardRecord[], events: Lab
 
   const headers = events.filter((e) => e.board === "lab" && !LAB_QUIET.has(e.name));
   const incidents = headers.map((header): Incident => ({ atMs: ms(header.t)!, name: header.name, text: header.text ?? header.name, reactions: [] }));
-  // A board's reaction is listed under what most likely caused it: going online, booting or ending under the latest
-  // lab event (often a restore or a power-on); losing a link or a peer under the latest fault that is not a restore,
-  // even when a restore came in between (a power cut can be detected after the power is back).
+  // A board's reaction is listed under what most likely caused it: booting or ending under the latest lab event;
+  // losing a link or a peer under the latest fault that is not a restore, even when a restore came in between (a
+  // power cut can be detected after the power is back); coming back online under the restore that followed the
+  // fault it was lost under.
+  const lostUnder = new Map<string, number>();
   for (const event of events) {
     if (event.board === "lab" || !REACTIONS.has(event.name) || event.t < 0) continue;
     let at = -1;
     for (let i = 0; i < headers.length && headers[i].t <= event.t; i++) at = i;
     if (at < 0) continue;
-    if (!FOLLOWS_LATEST.has(event.name)) {
+    if (event.name === "online") {
+      // Back online: under the first restore after the fault it was lost under, else under that fault.
+      const lost = lostUnder.get(event.board);
+      lostUnder.delete(event.board);
+      if (lost !== undefined) {
+        let restore = lost;
+        for (let i = lost + 1; i <= at; i++) if (RESTORES.has(headers[i].name)) restore = i;
+        at = restore;
+      }
+    } else if (!FOLLOWS_LATEST.has(event.name)) {
       let cause = at;
       while (cause >= 0 && RESTORES.has(headers[cause].name)) cause--;
       if (cause >= 0) at = cause;
+      if (event.name === "lost" && !lostUnder.has(event.board)) lostUnder.set(event.board, at);
     }
     const header = headers[at];
     incidents[at].reactions.push({ board: event.board, what: describe(event), atMs: ms(event.t)!, afterMs: ms(event.t - header.t)! });

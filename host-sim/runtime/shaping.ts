@@ -44,6 +44,12 @@ export function attachGate(gate: Shaped): void {
   gates.add(gate);
   gate.socket.once("close", () => gates.delete(gate));
   if (blackholed(gate.remoteAddress)) gate.hold("blackhole");
+  // An outgoing socket learns its remote address when it connects; this listener runs before tcp.ts's, so a
+  // connection to a blackholed peer is held before the app could hear that it connected.
+  else if (gate.remoteAddress === undefined)
+    gate.socket.once("connect", () => {
+      if (blackholed(gate.remoteAddress)) gate.hold("blackhole");
+    });
 }
 
 /**

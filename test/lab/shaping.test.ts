@@ -1,0 +1,150 @@
+// The lab's fault layer inside a board (host-sim/runtime/shaping.ts), in-process against real loopback peers: what
+// the app's ECMA-419 socket and the peer's kernel socket each see under a blackhole, an idle firewall, an injected
+// RST and latency. The board commands are the ones the lab controller sends over IPC.
+import assert from "node:assert/strict";
+import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { board } from "../../host-sim/runtime/board.ts";
+import TCP from "../../host-sim/runtime/tcp.ts";
+import { useBoard } from "../support/board.ts";
+import { deferred, Recorder, waitFor, within } from "../support/wait.ts";
+
+/** How long "nothing happened" is watched for: several times what loopback needs to deliver anything. */
+const QUIET_MS = 300;
+
+const servers: Server[] = [];
+const sockets: Socket[] = [];
+
+async function listen(): Promise<{ port: number; accepted: Promise<Socket> }> {
+  const accepted = deferred<Socket>();
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
+    socket.on("error", () => {});
+    sockets.push(socket);
+    accepted.resolve(socket);
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { port: (server.address() as AddressInfo).port, accepted: accepted.promise };
+}
+
+const bytes = (text: string): ArrayBuffer => new TextEncoder().encode(text).buffer as ArrayBuffer;
+
+/** Let `ms` pass while watching for events that must not come. */
+const watch = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function connect(port: number, recorder: Recorder): TCP {
+  return new TCP({
+    address: "127.0.0.1",
+    port,
+    onWritable: recorder.on("writable"),
+    onReadable(this: TCP) {
+      recorder.record("readable", Buffer.from(this.read() as ArrayBuffer).toString());
+    },
+    onError: recorder.on("error"),
+  });
+}
+
+describe("the lab's fault layer in a board", () => {
+  useBoard();
+  afterEach(() => {
+    board.command({ type: "blackhole", addresses: [] });
+    board.command({ type: "idle-firewall", idleMs: 0 });
+    board.command({ type: "latency", latencyMs: 0, jitterMs: 0 });
+    for (const socket of sockets.splice(0)) socket.destroy();
+    for (const server of servers.splice(0)) server.close();
+  });
+
+  it("holds a connect to a blackholed peer: the app hears nothing until the blackhole lifts", async () => {
+    const { port, accepted } = await listen();
+    board.command({ type: "blackhole", addresses: ["127.0.0.1"] });
+    const recorder = new Recorder();
+    connect(port, recorder);
+    await within(accepted, "the peer's kernel accepting");
+    await watch(QUIET_MS);
+    assert.deepEqual(recorder.names(), [], "no onWritable (connected) while the peer is unreachable");
+    board.command({ type: "blackhole", addresses: [] });
+    await recorder.next("writable");
+  });
+
+  it("holds traffic both ways on a blackholed connection and delivers it, in order, after the heal", async () => {
+    const { port, accepted } = await listen();
+    const recorder = new Recorder();
+    const tcp = connect(port, recorder);
+    await recorder.next("writable");
+    const peer = await accepted;
+    const received: string[] = [];
+    peer.on("data", (data) => received.push(String(data)));
+    board.command({ type: "blackhole", addresses: ["127.0.0.1"] });
+    tcp.write(bytes("one "));
+    tcp.write(bytes("two"));
+    peer.write("back");
+    await watch(QUIET_MS);
+    assert.deepEqual(received, [], "nothing reached the peer");
+    assert.equal(recorder.count("readable"), 0, "nothing reached the app");
+    assert.equal(recorder.count("error"), 0, "and no error on either side");
+    board.command({ type: "blackhole", addresses: [] });
+    assert.deepEqual(await recorder.next("readable"), ["back"]);
+    await waitFor(() => received.join("") === "one two", "the held bytes at the peer");
+  });
+
+  it("an idle firewall silently drops a connection that was quiet for longer than its limit", async () => {
+    const { port, accepted } = await listen();
+    const recorder = new Recorder();
+    const tcp = connect(port, recorder);
+    await recorder.next("writable");
+    const peer = await accepted;
+    let peerBytes = 0;
+    peer.on("data", (data) => (peerBytes += data.length));
+    board.command({ type: "idle-firewall", idleMs: 100 });
+    await watch(200); // the connection is idle past the firewall's limit: that is the fault
+    tcp.write(bytes("late"));
+    peer.write("late reply");
+    await watch(QUIET_MS);
+    assert.equal(peerBytes, 0, "the write after the idle period never arrived");
+    assert.equal(recorder.count("readable"), 0, "nor did the peer's");
+    assert.equal(recorder.count("error"), 0, "and nobody was told");
+  });
+
+  it("an idle firewall lets a connection through while it carries traffic more often than the limit", async () => {
+    const { port, accepted } = await listen();
+    const recorder = new Recorder();
+    const tcp = connect(port, recorder);
+    await recorder.next("writable");
+    const peer = await accepted;
+    let peerBytes = 0;
+    peer.on("data", (data) => (peerBytes += data.length));
+    board.command({ type: "idle-firewall", idleMs: 150 });
+    for (let i = 0; i < 6; i++) {
+      tcp.write(bytes("tick"));
+      await watch(50);
+    }
+    await waitFor(() => peerBytes === 24, "every tick at the peer");
+  });
+
+  it("an injected reset sends a real RST to the peer and reports the error to the app", async () => {
+    const { port, accepted } = await listen();
+    const recorder = new Recorder();
+    connect(port, recorder);
+    await recorder.next("writable");
+    const peer = await accepted;
+    const peerError = deferred<string>();
+    peer.on("error", (error: NodeJS.ErrnoException) => peerError.resolve(error.code ?? "?"));
+    board.command({ type: "reset", addresses: ["127.0.0.1"] });
+    assert.equal(await within(peerError.promise, "the peer's ECONNRESET"), "ECONNRESET");
+    await recorder.next("error");
+  });
+
+  it("latency delays what the app sends by half the one-way figure (the receiver adds the other half)", async () => {
+    const { port, accepted } = await listen();
+    const recorder = new Recorder();
+    const tcp = connect(port, recorder);
+    await recorder.next("writable");
+    const peer = await accepted;
+    const arrived = deferred<number>();
+    peer.once("data", () => arrived.resolve(performance.now()));
+    board.command({ type: "latency", latencyMs: 200, jitterMs: 0 });
+    const sentMs = performance.now();
+    tcp.write(bytes("x"));
+    const delayMs = (await within(arrived.promise, "the delayed byte")) - sentMs;
+    assert.ok(delayMs >= 95, `arrived after ${delayMs.toFixed(0)} ms, expected about 100`);
+  });
+});
