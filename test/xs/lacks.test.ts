@@ -91,4 +91,11 @@ describe("firmware that uses what XS lacks fails the XS suite", function () {
     assert.match(message, /xsnap's XS 13\.3 lacks Array\.prototype\.toSorted/);
     assert.ok(message.includes(module), message);
   });
+
+  it("names a Moddable module imported directly, which the harness cannot stand in for", async () => {
+    const { vector, module } = app(`import Timer from "timer";\nexport function probe(): number { Timer.set(() => {}, 1); return 1; }\n`);
+    const message = await xsFailure(vector);
+    assert.match(message, /imports 'timer' \(a Moddable module on esp32\) for which the XS harness has no stand-in/);
+    assert.ok(message.includes(module), message);
+  });
 });
