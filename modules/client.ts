@@ -336,6 +336,7 @@ export class Client {
   #lose(reason: string, fields?: Fields): void {
     this.stats.lost++;
     this.#enter("lost", reason, fields);
+    if (this.#conn && reason !== "peer-closed") this.#log.i("closing (FIN sent)", { reason });
     this.#dropConnection();
     this.#wait(reason);
   }
