@@ -69,6 +69,7 @@ function listen(record: ListenerRecord, self: Listener): void {
     if (!link.up) record.parked.push(socket);
     else queue(record, self, socket);
   });
+  server.on("error", () => {}); // accept() failures (EMFILE): lwIP would drop the SYN; the peer retries
   server.listen(handle as never);
   record.server = server;
 }

@@ -152,9 +152,12 @@ class Connection {
     if (!socket || !gate) return;
     gate.detach();
     if (socket.destroyed || gate.severed) return;
-    if (this.available > 0 || !this.ready) {
-      if (this.ready) gate.abortConnection();
-      else socket.destroy();
+    if (this.available > 0) {
+      gate.abortConnection();
+      return;
+    }
+    if (!this.ready && !this.error) {
+      socket.destroy(); // still connecting
       return;
     }
     gate.end();

@@ -289,6 +289,15 @@ describe("embedded:io/socket/tcp", () => {
       assert.equal(got, "bye\n");
     });
 
+    it("answers the peer's FIN with its own FIN when closed in onError", async () => {
+      const { tcp, events, remote } = await connected();
+      const ended = new Promise((resolve) => remote.once("end", resolve));
+      remote.end();
+      await events.next("error");
+      tcp.close();
+      await within(ended, "the peer to see the board's FIN");
+    });
+
     it("resets the connection when closed with received data unread, as lwIP's tcp_close does", async () => {
       const { tcp, events, remote } = await connected();
       remote.write("unread");
