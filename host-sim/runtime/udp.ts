@@ -8,6 +8,7 @@ import { board, type BoardCommand } from "./board.ts";
 import { link } from "./gate.ts";
 import { abort, invoke } from "./machine.ts";
 import { bytesOf, isAddress, toInteger, toPort } from "./tcp.ts";
+import { udpBlocked } from "./shaping.ts";
 
 export interface UDPOptions {
   port?: number;
@@ -90,6 +91,7 @@ function open(record: UDPRecord, self: UDP): void {
   });
   socket.on("message", (data, from) => {
     if (records.get(self) !== record) return; // closed
+    if (udpBlocked(from.address)) return; // the lab's partition or a powered-off sender (runtime/shaping.ts)
     if (loss.percent > 0 && random() * 100 < loss.percent) {
       udpStats.dropped++;
       return;

@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { board } from "../../host-sim/runtime/board.ts";
 import TCP from "../../host-sim/runtime/tcp.ts";
+import UDP from "../../host-sim/runtime/udp.ts";
+import { createSocket } from "node:dgram";
 import { useBoard } from "../support/board.ts";
 import { deferred, Recorder, waitFor, within } from "../support/wait.ts";
 
@@ -146,5 +148,33 @@ describe("the lab's fault layer in a board", () => {
     tcp.write(bytes("x"));
     const delayMs = (await within(arrived.promise, "the delayed byte")) - sentMs;
     assert.ok(delayMs >= 95, `arrived after ${delayMs.toFixed(0)} ms, expected about 100`);
+  });
+
+  it("drops datagrams from a blackholed address, and takes them again after the heal", async () => {
+    const probe = createSocket("udp4");
+    await new Promise<void>((resolve) => probe.bind(0, "127.0.0.1", resolve));
+    const { port } = probe.address();
+    await new Promise<void>((resolve) => probe.close(resolve));
+    const recorder = new Recorder();
+    const udp = new UDP({
+      port,
+      address: "127.0.0.1",
+      onReadable(this: UDP) {
+        recorder.record("datagram", Buffer.from(this.read() as ArrayBuffer).toString());
+      },
+    });
+    const sender = createSocket("udp4");
+    try {
+      board.command({ type: "blackhole", addresses: ["127.0.0.1"] });
+      sender.send("lost", port, "127.0.0.1");
+      await watch(QUIET_MS);
+      assert.equal(recorder.count("datagram"), 0, "nothing from the blackholed address");
+      board.command({ type: "blackhole", addresses: [] });
+      sender.send("found", port, "127.0.0.1");
+      assert.deepEqual(await recorder.next("datagram"), ["found"]);
+    } finally {
+      sender.close();
+      udp.close();
+    }
   });
 });
