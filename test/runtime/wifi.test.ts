@@ -179,6 +179,47 @@ describe("wifi", () => {
     });
   });
 
+  describe("coming back with a new address", () => {
+    it("moves a default Listener to the board's new address, on the same port", async () => {
+      const events = new Recorder();
+      const listener = new Listener({ port: 0, onReadable: events.on("readable") });
+      board.command({ type: "wifi", up: false });
+      board.command({ type: "wifi", up: true, address: "127.0.0.9" });
+      const socket = connect({ port: listener.port, host: "127.0.0.9" });
+      socket.on("error", () => {});
+      assert.deepEqual(await events.next("readable"), [1]);
+      socket.destroy();
+    });
+
+    it("moves a UDP socket to the board's new address, on the same port", async () => {
+      const events = new Recorder();
+      const udp = new UDP({ port: 0, onReadable: events.on("readable") });
+      const probe = createSocket("udp4");
+      const port = deferred<number>();
+      probe.on("message", (_data, from) => port.resolve(from.port));
+      await new Promise<void>((resolve) => probe.bind(0, "127.0.0.3", resolve));
+      udp.write(new Uint8Array(1), "127.0.0.3", probe.address().port);
+      const udpPort = await within(port.promise, "the board's UDP port");
+      board.command({ type: "wifi", up: false });
+      board.command({ type: "wifi", up: true, address: "127.0.0.9" });
+      await waitFor(() => {
+        probe.send("to the new address", udpPort, "127.0.0.9");
+        return events.count("readable") > 0;
+      }, "a datagram at the new address");
+      const packet = udp.read()!;
+      assert.equal(Buffer.from(packet).toString(), "to the new address");
+      probe.close();
+    });
+
+    it("aborts connections bound to the old address even when connections are kept", async () => {
+      policy.keepConnectionsWhenIpChanges = true;
+      const { events } = await connection();
+      board.command({ type: "wifi", up: false });
+      board.command({ type: "wifi", up: true, address: "127.0.0.9" });
+      await events.next("error");
+    });
+  });
+
   describe("a drop with CONFIG_LWIP_TCP_KEEP_CONNECTION_WHEN_IP_CHANGES (connections kept)", () => {
     beforeEach(() => {
       policy.keepConnectionsWhenIpChanges = true;
