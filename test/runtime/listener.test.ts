@@ -81,7 +81,7 @@ describe("embedded:io/socket/listener", () => {
     assert.doesNotThrow(() => from.close());
   });
 
-  it("delivers bytes that arrived before the socket was adopted, with onWritable first", async () => {
+  it("delivers bytes that arrived before the socket was adopted, then reports it writable", async () => {
     const events = new Recorder();
     const listener = new Listener({ port: 0, onReadable: events.on("accept") });
     const client = await nodeClient(listener.port);
