@@ -49,17 +49,21 @@ function notify(message: Message, reason?: number): void {
 
 function later(ms: number, step: () => void): void {
   if (station.step) clearTimeout(station.step);
+  board.closers.add(cancelAttempt);
   station.step = setTimeout(() => {
     station.step = undefined;
+    board.closers.delete(cancelAttempt);
     step();
   }, ms);
   station.step.unref();
 }
 
+/** Also the board closer while an attempt is pending (a shutdown or power cut ends it). */
 function cancelAttempt(): void {
   if (station.step) clearTimeout(station.step);
   station.step = undefined;
   station.waiting = false;
+  board.closers.delete(cancelAttempt);
 }
 
 function associate(): void {
@@ -97,16 +101,17 @@ export default class WiFi {
     if (typeof callback === "function") {
       callbacks.set(this, callback);
       listeners.add(this);
-    } else {
-      callbacks.delete(this);
-      listeners.delete(this);
-    }
+      board.closers.add(this.#closer);
+    } else this.close();
   }
+
+  readonly #closer = (): void => this.close();
 
   /** Stop reporting to this object (the station stays connected). */
   close(): void {
     callbacks.delete(this);
     listeners.delete(this);
+    board.closers.delete(this.#closer);
   }
 
   static get mode(): -5 | 0 | 1 | 2 | 3 {
