@@ -104,7 +104,7 @@ class Connection {
   }
 
   connected(): void {
-    if (this.closed) return;
+    if (this.closed || this.peerGone) return; // aborted (e.g. Wi-Fi dropped) while the SYN was out
     this.ready = true;
     this.trigger(kWritable);
   }
