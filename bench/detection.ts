@@ -249,25 +249,30 @@ function row(direction: DetectionRow["direction"], pair: Pair, detections: numbe
 // ---------------------------------------------------------------------------------------------------------------
 // Kernel TCP keep-alive
 
+export type KeepaliveMeasured = { trials: number; fromLinkDownS: Stats; fromLastByteS: Stats; linkDownCommandMs: number; errors: string[] };
+
 export type KeepaliveRow = {
   setting: string;
   idleS: number;
   intervalS: number;
   probes: number;
-  /** idle + probes x interval: the longest a silent peer goes unnoticed after the last byte. */
+  /** idle + probes x interval: how long after the last byte received a silent peer is declared dead. */
   computedS: number;
-  measured?: { trials: number; fromLinkDownS: Stats; fromLastByteS: Stats; errors: string[] };
+  measured?: KeepaliveMeasured;
   notMeasured?: string;
 };
 
 const LWIP_DEFAULTS = { setting: "lwIP defaults (TCP_KEEPIDLE/INTVL/CNT_DEFAULT)", idleS: 7200, intervalS: 75, probes: 9 };
 const ESP_IDF_EXAMPLE = { setting: "ESP-IDF tcp_server example (KEEPALIVE_IDLE/INTERVAL/COUNT)", idleS: 5, intervalS: 5, probes: 3 };
+/** The simulator's TCP with keepalive {idle: 5 s}: Node's setKeepAlive sets only the idle time, and libuv (>= 1.46)
+ * fixes TCP_KEEPINTVL at 1 s and TCP_KEEPCNT at 10 on every keep-alive socket. */
+const RUNTIME_5S = { setting: "simulator TCP keepalive idle 5 s (Node: libuv sets interval 1 s, 10 probes)", idleS: 5, intervalS: 1, probes: 10 };
 
 function ip(args: string[]): void {
   execFileSync("ip", args, { stdio: ["ignore", "ignore", "pipe"], timeout: 10_000 });
 }
 
-/** Run one line-oriented child, resolving each stdout line to `onLine`. */
+/** Run one line-oriented child, handing each stdout line to `onLine`. */
 function child(args: string[], onLine: (line: string) => void): ChildProcess {
   const proc = spawn(args[0], args.slice(1), { stdio: ["ignore", "pipe", "pipe"], cwd: repoDir });
   createInterface({ input: proc.stdout! }).on("line", onLine);
@@ -275,13 +280,43 @@ function child(args: string[], onLine: (line: string) => void): ChildProcess {
   return proc;
 }
 
+/** The ESP-IDF example's settings set on each socket exactly (setsockopt), which Node cannot do: a Python observer. */
+const PYTHON_OBSERVER = `
+import socket, json, sys, time, random, threading
+n = int(sys.argv[1]); socks = []
+def say(m): print(json.dumps(m), flush=True)
+for i in range(n):
+    s = socket.create_connection(("127.0.0.3", 8420), source_address=("127.0.0.2", 0))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 5)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 5)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
+    socks.append(s)
+def run(i, s):
+    time.sleep(random.random() * 6)
+    s.sendall(b"hello\\n")
+    while True:
+        try:
+            data = s.recv(100)
+        except OSError as e:
+            say({"conn": i, "errorAt": time.time() * 1000, "code": e.errno}); return
+        if not data:
+            say({"conn": i, "errorAt": time.time() * 1000, "code": "eof"}); return
+        say({"conn": i, "byteAt": time.time() * 1000})
+for i, s in enumerate(socks): threading.Thread(target=run, args=(i, s), daemon=True).start()
+say({"ready": True})
+time.sleep(120)
+`;
+
+type Observer = { row: KeepaliveRow; lastByte: Map<number, number>; errorAt: Map<number, number>; problems: string[]; ready: Promise<true | undefined>; done: Promise<void> };
+
 /**
- * Measure the ESP-IDF example's keep-alive on Linux: namespace A (observer, the host runtime's TCP with keepalive)
- * and namespace B (a plain echo peer) joined by a veth carrying 127.0.0.2 <-> 127.0.0.3 (route_localnet on);
- * A's kernel uses tcp_keepalive_intvl=5 and tcp_keepalive_probes=3, the runtime sets TCP_KEEPIDLE=5. After some
- * traffic at random moments, B's end of the veth is set down: B's kernel answers nothing any more.
+ * Kernel keep-alive measured for real: namespace A (observers) and namespace B (a plain echo peer) joined by a veth
+ * carrying 127.0.0.2 <-> 127.0.0.3 (route_localnet on). After traffic at random moments, B's end of the veth is set
+ * down: B's kernel answers nothing any more, as with a board that lost power. Two observers in A: a Python one with
+ * the ESP-IDF example's settings on each socket, and the host runtime's TCP asked for keepalive with idle 5 s.
  */
-async function measureKeepalive(trials: number, progress: (line: string) => void): Promise<KeepaliveRow["measured"] | string> {
+export async function measureKeepalive(trials: number, progress: (line: string) => void): Promise<KeepaliveRow[] | string> {
   const tag = `llk${process.pid % 100000}`;
   const nsA = `${tag}a`;
   const nsB = `${tag}b`;
@@ -303,7 +338,7 @@ async function measureKeepalive(trials: number, progress: (line: string) => void
     try {
       ip(["netns", "add", nsA]);
     } catch (error) {
-      return `ip netns add failed (${String((error as { stderr?: Buffer }).stderr ?? error).trim().split("\n")[0]}): needs root and CAP_NET_ADMIN`;
+      return `ip netns add failed (${String((error as { stderr?: Buffer }).stderr ?? error).trim().split("\n")[0]}): needs root (CAP_NET_ADMIN)`;
     }
     ip(["netns", "add", nsB]);
     ip(["link", "add", vethA, "type", "veth", "peer", "name", vethB]);
@@ -317,69 +352,79 @@ async function measureKeepalive(trials: number, progress: (line: string) => void
       exec(["ip", "route", "add", `${peer}/32`, "dev", dev]);
       return exec;
     };
-    const execA = side(nsA, vethA, "127.0.0.2", "127.0.0.3");
+    side(nsA, vethA, "127.0.0.2", "127.0.0.3");
     side(nsB, vethB, "127.0.0.3", "127.0.0.2");
-    execA(["sysctl", "-qw", "net.ipv4.tcp_keepalive_intvl=5", "net.ipv4.tcp_keepalive_probes=3", "net.ipv4.tcp_keepalive_time=5"]);
 
-    // The peer in B: echo every line back.
+    // The peer in B: echo every byte back.
     let peerReady!: () => void;
-    const peerUp = new Promise<void>((r) => (peerReady = r));
+    const peerUp = new Promise<true>((r) => (peerReady = () => r(true)));
     const peerScript = `require("net").createServer(s=>{s.on("error",()=>{});s.pipe(s)}).listen(8420,"127.0.0.3",()=>console.log("listening"))`;
     procs.push(child(["ip", "netns", "exec", nsB, process.execPath, "-e", peerScript], (line) => line === "listening" && peerReady()));
     if ((await deadline(peerUp, 20_000)) === undefined) return "the peer in the namespace did not start";
 
-    // The observer in A: runtime TCP connections with keep-alive; it prints JSON lines.
-    const lastByte = new Map<number, number>();
-    const errorAt = new Map<number, number>();
-    const problems: string[] = [];
-    let observerReady!: () => void;
-    const observerUp = new Promise<void>((r) => (observerReady = r));
-    let allErrored!: () => void;
-    const errored = new Promise<void>((r) => (allErrored = r));
-    procs.push(
-      child(["ip", "netns", "exec", nsA, process.execPath, "--import", "./host-sim/register.mjs", "bench/detection.ts", "--keepalive-observer", String(trials)], (line) => {
-        let m: { ready?: boolean; conn?: number; byteAt?: number; errorAt?: number; problem?: string };
-        try {
-          m = JSON.parse(line);
-        } catch {
-          return;
-        }
-        if (m.ready) observerReady();
-        if (m.problem) problems.push(m.problem);
-        if (m.conn !== undefined && m.byteAt !== undefined) lastByte.set(m.conn, m.byteAt);
-        if (m.conn !== undefined && m.errorAt !== undefined) {
-          errorAt.set(m.conn, m.errorAt);
-          if (errorAt.size === trials) allErrored();
-        }
-      }),
-    );
-    if ((await deadline(observerUp, 60_000)) === undefined) return `the observer in the namespace did not start ${problems.join("; ")}`;
-    progress(`keep-alive: ${trials} connections up, traffic for 8 s, then the peer's link goes down`);
+    const observe = (row: KeepaliveRow, command: string[]): Observer => {
+      const o = { row, lastByte: new Map<number, number>(), errorAt: new Map<number, number>(), problems: [] as string[] } as Observer;
+      let ready!: () => void;
+      let done!: () => void;
+      o.ready = deadline(new Promise<true>((r) => (ready = () => r(true))), 60_000);
+      o.done = new Promise<void>((r) => (done = r));
+      procs.push(
+        child(["ip", "netns", "exec", nsA, ...command], (line) => {
+          let m: { ready?: boolean; conn?: number; byteAt?: number; errorAt?: number; problem?: string };
+          try {
+            m = JSON.parse(line);
+          } catch {
+            return;
+          }
+          if (m.ready) ready();
+          if (m.problem) o.problems.push(m.problem);
+          if (m.conn !== undefined && m.byteAt !== undefined) o.lastByte.set(m.conn, m.byteAt);
+          if (m.conn !== undefined && m.errorAt !== undefined) {
+            o.errorAt.set(m.conn, m.errorAt);
+            if (o.errorAt.size === trials) done();
+          }
+        }),
+      );
+      return o;
+    };
+    const espIdf: KeepaliveRow = { ...ESP_IDF_EXAMPLE, computedS: ESP_IDF_EXAMPLE.idleS + ESP_IDF_EXAMPLE.probes * ESP_IDF_EXAMPLE.intervalS };
+    const runtime: KeepaliveRow = { ...RUNTIME_5S, computedS: RUNTIME_5S.idleS + RUNTIME_5S.probes * RUNTIME_5S.intervalS };
+    const observers = [
+      observe(espIdf, ["python3", "-c", PYTHON_OBSERVER, String(trials)]),
+      observe(runtime, [process.execPath, "--import", "./host-sim/register.mjs", "bench/detection.ts", "--keepalive-observer", String(trials)]),
+    ];
+    for (const o of observers) if ((await o.ready) === undefined) return `an observer in the namespace did not start (${o.row.setting}) ${o.problems.join("; ")}`;
+    progress(`keep-alive: ${trials} + ${trials} connections up, traffic for 8 s, then the peer's link goes down`);
     await pause(8_000);
+    const before = Date.now();
     execFileSync("ip", ["netns", "exec", nsB, "ip", "link", "set", vethB, "down"], { stdio: "ignore" });
-    const downAt = Date.now();
-    await deadline(errored, 60_000);
-    const fromDown = [...errorAt.values()].map((t) => (t - downAt) / 1000);
-    const fromLast = [...errorAt.entries()].map(([c, t]) => (t - (lastByte.get(c) ?? downAt)) / 1000);
-    if (errorAt.size < trials) problems.push(`${trials - errorAt.size} connections still open 60 s after the link went down`);
-    return { trials: errorAt.size, fromLinkDownS: stats(fromDown), fromLastByteS: stats(fromLast), errors: problems };
+    const linkDownCommandMs = Date.now() - before;
+    await deadline(Promise.all(observers.map((o) => o.done)), 60_000);
+    for (const o of observers) {
+      // The link went down somewhere within the command; the start of the command is the reference.
+      const fromDown = [...o.errorAt.values()].map((t) => (t - before) / 1000);
+      const fromLast = [...o.errorAt.entries()].map(([c, t]) => (t - (o.lastByte.get(c) ?? before)) / 1000);
+      if (o.errorAt.size < trials) o.problems.push(`${trials - o.errorAt.size} connections still open 60 s after the link went down`);
+      o.row.measured = { trials: o.errorAt.size, fromLinkDownS: stats(fromDown), fromLastByteS: stats(fromLast), linkDownCommandMs, errors: o.problems };
+    }
+    return [espIdf, runtime];
   } finally {
     cleanup();
     process.removeListener("exit", cleanup);
   }
 }
 
-/** The observer child (in namespace A): runtime TCP with keep-alive idle 5 s, a line sent at random moments. */
+/** The runtime observer child (in namespace A): the host runtime's TCP with keep-alive idle 5 s. */
 async function keepaliveObserver(trials: number): Promise<void> {
   const { default: TCP } = await import("../host-sim/runtime/tcp.ts");
   const { setAbort } = await import("../host-sim/runtime/machine.ts");
   installGlobals();
+  const say = (m: object) => console.log(JSON.stringify(m));
   setAbort((error) => {
-    console.log(JSON.stringify({ problem: String(error) }));
+    say({ problem: String(error) });
     process.exit(1);
   });
   board.identity = { id: "observer", address: "127.0.0.2", peers: ["127.0.0.2", "127.0.0.3"], netmask: "255.255.255.255" };
-  const say = (m: object) => console.log(JSON.stringify(m));
   let connected = 0;
   for (let i = 0; i < trials; i++) {
     let wrote = false;
@@ -477,16 +522,16 @@ export async function detection(options: BenchOptions): Promise<BenchResult> {
     rows.push(await clientDetects(pair, trials));
   }
 
-  const keepalive: KeepaliveRow[] = [
-    { ...LWIP_DEFAULTS, computedS: LWIP_DEFAULTS.idleS + LWIP_DEFAULTS.probes * LWIP_DEFAULTS.intervalS, notMeasured: "2 h 11 min 15 s: computed only" },
-    { ...ESP_IDF_EXAMPLE, computedS: ESP_IDF_EXAMPLE.idleS + ESP_IDF_EXAMPLE.probes * ESP_IDF_EXAMPLE.intervalS },
-  ];
-  if (options.quick) keepalive[1].notMeasured = "--quick: not measured (takes about 40 s)";
+  const keepalive: KeepaliveRow[] = [{ ...LWIP_DEFAULTS, computedS: LWIP_DEFAULTS.idleS + LWIP_DEFAULTS.probes * LWIP_DEFAULTS.intervalS, notMeasured: "2 h 11 min 15 s: computed only" }];
+  const unmeasured = (reason: string): void => {
+    for (const k of [ESP_IDF_EXAMPLE, RUNTIME_5S]) keepalive.push({ ...k, computedS: k.idleS + k.probes * k.intervalS, notMeasured: reason });
+  };
+  if (options.quick) unmeasured("--quick: not measured (takes about 40 s)");
   else {
-    options.progress("detection: kernel keep-alive (ESP-IDF example settings) between two network namespaces");
+    options.progress("detection: kernel keep-alive between two network namespaces (a veth set down)");
     const measured = await measureKeepalive(10, options.progress).catch((error: unknown) => `failed: ${(error as Error).message.split("\n")[0]}`);
-    if (typeof measured === "string") keepalive[1].notMeasured = measured + " (on loopback a frozen process's kernel still ACKs the probes)";
-    else keepalive[1].measured = measured;
+    if (typeof measured === "string") unmeasured(measured + "; on loopback a frozen process's kernel still ACKs the probes, so loopback cannot show it");
+    else keepalive.push(...measured);
   }
 
   let soakResult: SoakResult | undefined;
@@ -515,19 +560,30 @@ export async function detection(options: BenchOptions): Promise<BenchResult> {
       ]),
     ),
     table(
-      "kernel TCP keep-alive: s from the peer going silent to the socket error",
-      ["setting", "idle s", "interval s", "probes", "computed s", "measured p50 s", "measured max s", "n"],
-      keepalive.map((k) => [k.setting, k.idleS, k.intervalS, k.probes, k.computedS, k.measured?.fromLinkDownS.p50 ?? "-", k.measured?.fromLinkDownS.max ?? "-", k.measured?.trials ?? "-"]),
+      "kernel TCP keep-alive: s to the socket error; computed = idle + probes x interval after the last byte received",
+      ["setting", "idle s", "interval s", "probes", "computed s", "n", "after last byte p50", "max", "after link down p50", "max"],
+      keepalive.map((k) => [
+        k.setting,
+        k.idleS,
+        k.intervalS,
+        k.probes,
+        k.computedS,
+        k.measured?.trials ?? "-",
+        k.measured?.fromLastByteS.p50 ?? "-",
+        k.measured?.fromLastByteS.max ?? "-",
+        k.measured?.fromLinkDownS.p50 ?? "-",
+        k.measured?.fromLinkDownS.max ?? "-",
+      ]),
     ),
   ];
   const notes = keepalive.filter((k) => k.notMeasured).map((k) => `${k.setting}: ${k.notMeasured}`);
-  const measured = keepalive[1].measured;
-  if (measured) {
+  for (const k of keepalive) {
+    if (!k.measured) continue;
     notes.push(
-      `keep-alive measured from the last byte received: p50 ${measured.fromLastByteS.p50} s, max ${measured.fromLastByteS.max} s (computed ${keepalive[1].computedS} s); ` +
-        "from the link going down it is shorter, since the idle timer started at the last byte",
+      `${k.setting}: from the last byte received p50 ${k.measured.fromLastByteS.p50} s, max ${k.measured.fromLastByteS.max} s (computed ${k.computedS} s); ` +
+        `from the link going down it is shorter, as the idle time had started before (the down command took ${k.measured.linkDownCommandMs} ms)`,
     );
-    for (const e of measured.errors) notes.push("keep-alive: " + e);
+    for (const e of k.measured.errors) notes.push("keep-alive: " + e);
   }
   if (soakResult) {
     tables.push(
