@@ -464,7 +464,7 @@ export type SoakResult = {
   durationS: number;
   latency: string;
   udpLossPercent: number;
-  boards: { id: string; config: string; online: number; lost: number; offline: number }[];
+  boards: { id: string; config: string; online: number; handshakes: number; lost: number; offline: number; onlineAtEnd?: boolean; echoReplies: number; echoLost: number; rttMs?: Stats }[];
   falseVerdicts: number;
 };
 
@@ -494,16 +494,24 @@ export async function soak(durationS: number, progress: (line: string) => void):
     },
   });
   const boards = result.boards.map((b) => {
-    const mine = result.events.filter((e) => e.board === b.id && e.t >= 0);
+    const mine = result.events.filter((e) => e.board === b.id);
+    const lines = mine.filter((e) => e.name === "line" && e.line).map((e) => e.line!);
+    const rtts = lines.filter((l) => l.message === "echo reply" && l.fields.rttMs).map((l) => Number(l.fields.rttMs));
+    const states = mine.filter((e) => e.name === "state");
     return {
       id: b.id,
       config: Object.entries(b.config).map(([k, v]) => `${k}=${v}`).join(" "),
       online: mine.filter((e) => e.name === "online").length,
+      handshakes: lines.filter((l) => l.message.startsWith("handshake done")).length,
       lost: mine.filter((e) => e.name === "lost").length,
       offline: mine.filter((e) => e.name === "offline").length,
+      onlineAtEnd: b.role === "client" ? states[states.length - 1]?.args[0] === "online" : undefined,
+      echoReplies: rtts.length,
+      echoLost: lines.filter((l) => l.message.startsWith("echo gap") || l.message.startsWith("echo replies lost") || l.message.startsWith("echo reply overdue")).length,
+      rttMs: rtts.length ? stats(rtts) : undefined,
     };
   });
-  // Every board boots online once at the start; any further lost/offline is a false verdict (nothing failed).
+  // Nothing fails in this run: every lost or offline verdict is a false one.
   const falseVerdicts = boards.reduce((n, b) => n + b.lost + b.offline, 0);
   return { durationS, latency: "200 ms ± 200 ms one way (0-400 ms), seeded", udpLossPercent: 1, boards, falseVerdicts };
 }
@@ -589,8 +597,8 @@ export async function detection(options: BenchOptions): Promise<BenchResult> {
     tables.push(
       table(
         `soak: ${soakResult.durationS} s, latency ${soakResult.latency}, ${soakResult.udpLossPercent}% UDP loss; false verdicts: ${soakResult.falseVerdicts}`,
-        ["board", "config", "online", "lost", "offline"],
-        soakResult.boards.map((b) => [b.id, b.config, b.online, b.lost, b.offline]),
+        ["board", "config", "online", "handshakes", "lost", "offline", "online at end", "echo replies", "echo lost", "rtt p50", "rtt max"],
+        soakResult.boards.map((b) => [b.id, b.config, b.online, b.handshakes, b.lost, b.offline, b.onlineAtEnd === undefined ? "-" : String(b.onlineAtEnd), b.echoReplies, b.echoLost, b.rttMs?.p50 ?? "-", b.rttMs?.max ?? "-"]),
       ),
     );
   } else notes.push("soak not run (opt in with --soak: 10 minutes)");
