@@ -516,6 +516,14 @@ export async function soak(durationS: number, progress: (line: string) => void):
   return { durationS, latency: "200 ms ± 200 ms one way (0-400 ms), seeded", udpLossPercent: 1, boards, falseVerdicts };
 }
 
+function soakTable(r: SoakResult): string {
+  return table(
+    `soak: ${r.durationS} s of lab time (boards as processes), latency ${r.latency}, ${r.udpLossPercent}% UDP loss; false verdicts: ${r.falseVerdicts}`,
+    ["board", "config", "online", "handshakes", "lost", "offline", "online at end", "echo replies", "echo lost", "rtt p50 ms", "rtt max ms"],
+    r.boards.map((b) => [b.id, b.config, b.online, b.handshakes, b.lost, b.offline, b.onlineAtEnd === undefined ? "-" : String(b.onlineAtEnd), b.echoReplies, b.echoLost, b.rttMs?.p50 ?? "-", b.rttMs?.max ?? "-"]),
+  );
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 export async function detection(options: BenchOptions): Promise<BenchResult> {
@@ -594,13 +602,7 @@ export async function detection(options: BenchOptions): Promise<BenchResult> {
     for (const e of k.measured.errors) notes.push("keep-alive: " + e);
   }
   if (soakResult) {
-    tables.push(
-      table(
-        `soak: ${soakResult.durationS} s, latency ${soakResult.latency}, ${soakResult.udpLossPercent}% UDP loss; false verdicts: ${soakResult.falseVerdicts}`,
-        ["board", "config", "online", "handshakes", "lost", "offline", "online at end", "echo replies", "echo lost", "rtt p50", "rtt max"],
-        soakResult.boards.map((b) => [b.id, b.config, b.online, b.handshakes, b.lost, b.offline, b.onlineAtEnd === undefined ? "-" : String(b.onlineAtEnd), b.echoReplies, b.echoLost, b.rttMs?.p50 ?? "-", b.rttMs?.max ?? "-"]),
-      ),
-    );
+    tables.push(soakTable(soakResult));
   } else notes.push("soak not run (opt in with --soak: 10 minutes)");
   return { name: "detection", tables, notes, data: { trials, rows, keepalive, soak: soakResult ?? null } };
 }
@@ -608,7 +610,19 @@ export async function detection(options: BenchOptions): Promise<BenchResult> {
 if (isMain(import.meta.url)) {
   const at = process.argv.indexOf("--keepalive-observer");
   if (at >= 0) await keepaliveObserver(Number(process.argv[at + 1]) || 10);
-  else {
+  else if (process.argv.includes("--soak-only")) {
+    // Only the soak, into bench/results/detection-soak.json (the full detection bench takes its own time).
+    await standalone("detection-soak", async (options) => {
+      const result = await soak(options.quick ? 30 : 600, options.progress);
+      return {
+        name: "detection-soak",
+        tables: [soakTable(result)],
+        notes: [`false offline/lost verdicts: ${result.falseVerdicts}`],
+        data: { soak: result },
+      };
+    });
+    process.exit(0);
+  } else {
     await standalone("detection", detection);
     process.exit(0);
   }
