@@ -67,6 +67,11 @@ export class RawPeer {
     return end < 0 ? [] : text.slice(0, end).split("\n");
   }
 
+  /** Lines received except the server's heartbeat probes (`PING n`), which may come whenever this peer is quiet. */
+  get replies(): string[] {
+    return this.lines.filter((l) => !/^PING \d+$/.test(l));
+  }
+
   write(data: string | Uint8Array): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.socket.destroyed) return reject(new Error("peer socket already closed"));
