@@ -37,8 +37,7 @@ function terminalOutput(scenario: Scenario, stream: NodeJS.WriteStream, debug: b
   const next = (t: number): string => {
     const step = scenario.timeline.find((s) => s.atMs > t);
     if (!step) return "no more faults";
-    const words = Object.entries(step.fault).filter(([k]) => k !== "kind").map(([, v]) => String(v));
-    return `next: ${step.fault.kind} ${words.join(" ")} at ${step.atMs / 1000}s`;
+    return `next: ${step.text} at ${step.atMs / 1000}s`;
   };
   return {
     boardLine(board, index, text, stream, t) {
@@ -51,6 +50,11 @@ function terminalOutput(scenario: Scenario, stream: NodeJS.WriteStream, debug: b
     labLine(text, t) {
       const line = `${(Math.max(0, t) / 1000).toFixed(1).padStart(6)} ${"lab".padEnd(width)} * ${text}`;
       write(tty ? `\x1b[1m${line}\x1b[0m` : line);
+    },
+    booting(ready, total) {
+      if (!tty) return;
+      progress = `\x1b[7m booting: ${ready} of ${total} boards up \x1b[0m`;
+      stream.write("\r\x1b[K" + progress);
     },
     tick(t) {
       if (!tty) return;

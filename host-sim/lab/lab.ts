@@ -26,6 +26,8 @@ export interface LabOutput {
   labLine?(text: string, t: number): void;
   /** Called about every 250 ms while the timeline runs. */
   tick?(t: number): void;
+  /** Called about every 250 ms while the boards boot: how many have printed their first line. */
+  booting?(ready: number, total: number): void;
 }
 
 export interface LabOptions {
@@ -393,7 +395,9 @@ export async function runLab(scenario: Scenario, options: LabOptions = {}): Prom
     // The lab clock starts when every board has printed its first line (booted), like powering a bench at once.
     const readyBy = spawnedAt + (options.readyTimeoutMs ?? 60_000);
     await new Promise<void>((resolveReady, reject) => {
+      let polls = 0;
       const poll = setInterval(() => {
+        if (polls++ % 12 === 0) output.booting?.(boards.filter((b) => b.ready).length, boards.length);
         const dead = boards.find((b) => !b.process?.running && !b.ready);
         if (dead) {
           clearInterval(poll);

@@ -32,6 +32,8 @@ export interface TimelineStep {
   atMs: number;
   fault: Fault;
   line: number;
+  /** The fault as written, e.g. "wifi-drop c1 4". */
+  text: string;
 }
 
 /** An event that the lab itself records (a fault, its end, a board starting): what expectations are timed from. */
@@ -335,7 +337,7 @@ export function parseScenario(text: string, file: string): Scenario {
             : `unknown fault '${kind.replace(/^"/, "")}' (known: wifi-drop, router-reboot, power-off, power-on, crash, reboot, idle-firewall, partition, heal, latency, udp-loss, reset)`,
         );
     }
-    return { atMs, fault, line };
+    return { atMs, fault, line, text: words.slice(1).join(" ") };
   }
 
   function parseExpect(line: number, words: string[], raw: string): Expectation {

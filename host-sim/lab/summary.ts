@@ -29,6 +29,8 @@ export interface BoardSummary {
   /** Sessions this board (as a server) declared offline, with how silent they were. */
   offlineVerdicts: { atMs: number; peer?: string; silentMs?: number }[];
   messages: { sent: number; echoed: number; lost: number };
+  /** ECHO round trips (client), median and worst, in ms; undefined without echo replies. */
+  rttMs?: { p50: number; max: number };
   stderrLines: number;
 }
 
@@ -95,6 +97,16 @@ function messages(lines: LabEvent[]): { sent: number; echoed: number; lost: numb
   return total;
 }
 
+function roundTrips(lines: LabEvent[]): { p50: number; max: number } | undefined {
+  const rtts = lines
+    .filter((e) => e.name === "line" && e.line?.message === "echo reply")
+    .map((e) => num(e.line!.fields.rttMs))
+    .filter((n): n is number => n !== undefined)
+    .sort((a, b) => a - b);
+  if (rtts.length === 0) return undefined;
+  return { p50: rtts[Math.floor((rtts.length - 1) / 2)], max: rtts[rtts.length - 1] };
+}
+
 const LAB_QUIET = new Set(["start", "end", "lab-error", "network"]);
 const REACTIONS = new Set(["online", "lost", "offline", "boot", "exit", "peer-closed"]);
 const FOLLOWS_LATEST = new Set(["online", "boot", "exit"]);
@@ -159,6 +171,7 @@ export function summarize(scenario: Scenario, boards: BoardRecord[], events: Lab
       outages: outages.map((o) => ({ ...o, lostAtMs: ms(o.lostAtMs), onlineAtMs: ms(o.onlineAtMs), outageMs: ms(o.outageMs) })),
       offlineVerdicts: mine.filter((e) => e.name === "offline").map((e) => ({ atMs: ms(e.t)!, peer: e.args[0], silentMs: num(e.fields?.silentMs) })),
       messages: messages(mine),
+      rttMs: roundTrips(mine),
       stderrLines: mine.filter((e) => e.name === "stderr").length,
     };
   });
@@ -221,8 +234,9 @@ export function formatSummary(summary: Summary, options: { color?: boolean } = {
   for (const note of summary.scenario.notes) out.push(note);
 
   out.push("", bold("Boards") + "  (handshakes = HELLO/WELCOME exchanges; online = time a client could talk to its server;");
-  out.push("        outages = times a client lost its server; verdicts = sessions a server declared offline)");
-  const rows = [["board", "role", "address", "boots", "handshakes", "online", "outages", "verdicts", "echo sent/back/lost"]];
+  out.push("        outages = times a client lost its server; verdicts = sessions a server declared offline;");
+  out.push("        echo = ECHO messages a client sent, got back, and counted lost; rtt = their round trip)");
+  const rows = [["board", "role", "address", "boots", "handshakes", "online", "outages", "verdicts", "echo sent/back/lost", "rtt p50/max"]];
   for (const b of summary.boards) {
     rows.push([
       b.id,
@@ -234,6 +248,7 @@ export function formatSummary(summary: Summary, options: { color?: boolean } = {
       String(b.outages.length),
       String(b.offlineVerdicts.length),
       b.messages.sent || b.messages.echoed ? `${b.messages.sent}/${b.messages.echoed}/${b.messages.lost}` : "-",
+      b.rttMs ? `${b.rttMs.p50}/${b.rttMs.max} ms` : "-",
     ]);
   }
   out.push(...table(rows).map((r) => "  " + r));
