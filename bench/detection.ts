@@ -576,8 +576,8 @@ export async function detection(options: BenchOptions): Promise<BenchResult> {
       ]),
     ),
     table(
-      "kernel TCP keep-alive: s to the socket error; computed = idle + probes x interval after the last byte received",
-      ["setting", "idle s", "interval s", "probes", "computed s", "n", "after last byte p50", "max", "after link down p50", "max"],
+      "kernel TCP keep-alive: s until the socket reports the peer dead; computed = idle + probes x interval after the last segment received",
+      ["setting", "idle s", "interval s", "probes", "computed s", "n", "after link down p50", "max", "after last data byte p50", "max"],
       keepalive.map((k) => [
         k.setting,
         k.idleS,
@@ -585,10 +585,10 @@ export async function detection(options: BenchOptions): Promise<BenchResult> {
         k.probes,
         k.computedS,
         k.measured?.trials ?? "-",
-        k.measured?.fromLastByteS.p50 ?? "-",
-        k.measured?.fromLastByteS.max ?? "-",
         k.measured?.fromLinkDownS.p50 ?? "-",
         k.measured?.fromLinkDownS.max ?? "-",
+        k.measured?.fromLastByteS.p50 ?? "-",
+        k.measured?.fromLastByteS.max ?? "-",
       ]),
     ),
   ];
@@ -596,8 +596,8 @@ export async function detection(options: BenchOptions): Promise<BenchResult> {
   for (const k of keepalive) {
     if (!k.measured) continue;
     notes.push(
-      `${k.setting}: from the last byte received p50 ${k.measured.fromLastByteS.p50} s, max ${k.measured.fromLastByteS.max} s (computed ${k.computedS} s); ` +
-        `from the link going down it is shorter, as the idle time had started before (the down command took ${k.measured.linkDownCommandMs} ms)`,
+      `${k.setting}: ${k.measured.fromLinkDownS.max} s at most after the link went down (computed bound ${k.computedS} s; the down command took ${k.measured.linkDownCommandMs} ms). ` +
+        `After the last data byte it took ${k.measured.fromLastByteS.p50} s (p50), ${k.measured.fromLastByteS.max} s (max): the kernel counts from the last segment received, and a probe answered before the link went down starts the idle time again`,
     );
     for (const e of k.measured.errors) notes.push("keep-alive: " + e);
   }
