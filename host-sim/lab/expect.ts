@@ -5,6 +5,8 @@ import type { Expectation, Scenario } from "./scenario.ts";
 
 export interface ExpectationResult {
   text: string;
+  /** The scenario's comment above this expectation, if any. */
+  group?: string;
   line: number;
   passed: boolean;
   /** What was observed, in words: "after 0.41s", "none within 2s of wifi-restore c1 at 11.0s", ... */
@@ -40,7 +42,7 @@ export function anchorTimes(expectation: Expectation, events: LabEvent[]): numbe
 }
 
 export function judge(expectation: Expectation, events: LabEvent[], scenario: Scenario): ExpectationResult {
-  const base = { text: expectation.text, line: expectation.line, delaysMs: [] as number[] };
+  const base = { text: expectation.text, ...(expectation.group ? { group: expectation.group } : {}), line: expectation.line, delaysMs: [] as number[] };
   const endMs = events.find((e) => e.board === "lab" && e.name === "end")?.t ?? scenario.durationMs;
   const hits = events.filter((e) => matches(e, expectation) && e.t <= endMs);
   const what = `${expectation.event.name}${expectation.event.args.length ? " " + expectation.event.args.join(" ") : ""}`;

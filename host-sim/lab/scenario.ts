@@ -56,6 +56,8 @@ export interface Expectation {
   window: { kind: "after"; withinMs: number; anchor: Anchor } | { kind: "between"; fromMs: number; toMs: number } | { kind: "run" };
   /** The expectation as written, for the summary. */
   text: string;
+  /** The comment lines just above it (or above the expectations before it), shown as a heading in the summary. */
+  group?: string;
   line: number;
 }
 
@@ -169,7 +171,9 @@ export function parseScenario(text: string, file: string): Scenario {
   const boards = new Set<string>();
   let durationLine = 0;
   const lines = text.split(/\r?\n/);
-  const pending: { line: number; words: string[]; raw: string }[] = [];
+  const pending: { line: number; words: string[]; raw: string; group?: string }[] = [];
+  let comment: string[] = [];
+  let group: string | undefined;
 
   const fail = (line: number, message: string): never => {
     throw new ScenarioError(`${file}:${line}: ${message}`);
@@ -183,8 +187,16 @@ export function parseScenario(text: string, file: string): Scenario {
     } catch (error) {
       return fail(line, (error as Error).message);
     }
-    if (words.length === 0) continue;
+    if (words.length === 0) {
+      const text = lines[index].trim();
+      if (text.startsWith("#")) comment.push(text.replace(/^#+\s*/, ""));
+      else comment = [];
+      continue;
+    }
     const [keyword, ...rest] = words;
+    if (keyword === "expect" && comment.length) group = comment.join(" ");
+    else if (keyword !== "expect") group = undefined;
+    comment = [];
     const restText = lines[index].trim().slice(keyword.length).trim();
     switch (keyword) {
       case "title":
@@ -231,7 +243,7 @@ export function parseScenario(text: string, file: string): Scenario {
       }
       case "at":
       case "expect":
-        pending.push({ line, words, raw: lines[index].trim() });
+        pending.push({ line, words, raw: lines[index].replace(/\s#.*$/, "").trim(), group: keyword === "expect" ? group : undefined });
         break;
       default:
         fail(line, `unknown keyword '${keyword.replace(/^"/, "")}' (expected title, note, duration, app, network, board, at or expect)`);
@@ -257,9 +269,9 @@ export function parseScenario(text: string, file: string): Scenario {
     }
   };
 
-  for (const { line, words, raw } of pending) {
+  for (const { line, words, raw, group } of pending) {
     if (words[0] === "at") scenario.timeline.push(parseStep(line, words.slice(1)));
-    else scenario.expectations.push(parseExpect(line, words.slice(1), raw));
+    else scenario.expectations.push({ ...parseExpect(line, words.slice(1), raw), ...(group ? { group } : {}) });
   }
   scenario.timeline.sort((x, y) => x.atMs - y.atMs || x.line - y.line);
   checkTimeline(scenario, fail);

@@ -128,7 +128,7 @@ function describe(event: LabEvent): string {
     case "exit":
       return `process ended (${event.text})`;
     case "peer-closed":
-      return `saw the peer close the connection${tail}`;
+      return `was told its connection is gone (socket onError: FIN, RST or abort)${tail}`;
     default:
       return event.name;
   }
@@ -273,11 +273,20 @@ export function formatSummary(summary: Summary, options: { color?: boolean } = {
   }
 
   if (summary.expectations.length) {
-    out.push("", bold("Expectations"));
-    for (const e of summary.expectations)
+    out.push("", bold("Expectations") + "  (what the scenario says must happen, and what did)");
+    let group: string | undefined;
+    for (const e of summary.expectations) {
+      if (e.group && e.group !== group) out.push(`  ${e.group}`);
+      group = e.group;
       out.push(`  ${e.passed ? green("PASS") : red("FAIL")}  ${e.text}  -> ${e.detail}  (line ${e.line})`);
+    }
     const failed = summary.expectations.filter((e) => !e.passed).length;
     out.push("", failed ? red(`${failed} of ${summary.expectations.length} expectations failed`) : green(`all ${summary.expectations.length} expectations passed`));
   }
+  out.push(
+    "",
+    "More: one scenario per fault in host-sim/scenarios/ (npx linklab lab power-off, ...); every log line explained in",
+    "docs/serial-log.md; how each fault is made and how faithful it is in docs/simulator.md (Faults).",
+  );
   return out.join("\n") + "\n";
 }

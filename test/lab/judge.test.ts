@@ -130,7 +130,7 @@ describe("lab expectations and summary", () => {
     const reactions = (name: string): string[] => summary.incidents.find((i) => i.name === name)!.reactions.map((r) => `${r.board} ${r.what} +${r.afterMs}`);
     assert.deepEqual(reactions("wifi-drop"), ["c1 lost its server (reason=link-down) +1", "server declared c1 offline (silent 3004 ms) +2900"]);
     assert.deepEqual(reactions("wifi-restore"), ["c1 online (reason=welcome) +300"]);
-    assert.deepEqual(reactions("power-off"), ["c1 lost its server (reason=silent, silent 3050 ms) +3050", "c1 saw the peer close the connection +3060"]);
+    assert.deepEqual(reactions("power-off"), ["c1 lost its server (reason=silent, silent 3050 ms) +3050", "c1 was told its connection is gone (socket onError: FIN, RST or abort) +3060"]);
     assert.deepEqual(reactions("power-on"), ["c1 online (reason=welcome) +2000"]);
     const text = formatSummary(summary);
     assert.match(text, /c1: lost at 13\.1s \(silent, link silent 3050 ms\), online again at 15\.0s: 1\.9s without a link/);

@@ -18,6 +18,7 @@ at 20s latency 200 50
 at 22s udp-loss 10%
 at 24s partition server c1
 at 26s heal
+# The Wi-Fi drop
 expect c1 online within 2s of wifi-restore c1
 expect server no offline c1 between 0s and 4s
 expect c1 log "state online" within 5s of power-on server
@@ -54,6 +55,7 @@ describe("lab scenario files", () => {
     assert.equal(s.expectations[1].negated, true);
     assert.deepEqual(s.expectations[1].event, { name: "offline", args: ["c1"] });
     assert.deepEqual(s.expectations[2].event, { name: "log", args: ["state online"] });
+    assert.deepEqual(s.expectations.map((e) => e.group), ["The Wi-Fi drop", "The Wi-Fi drop", "The Wi-Fi drop"], "a comment heads the expectations below it");
   });
 
   it("refuses an unknown keyword, naming the file and line", () => {
