@@ -18,3 +18,11 @@ export function verdict(nowMs: number, lastRxMs: number, lastTxMs: number, heart
 export function checkIntervalMs(heartbeatMs: number, timeoutMs: number): number {
   return Math.max(10, Math.floor(Math.min(heartbeatMs / 4, timeoutMs / 10)));
 }
+
+/**
+ * A check that comes more than a whole period late found the board busy (a stall, a burst of work): bytes that
+ * arrived meanwhile wait behind the timer, unread, so a "dead" verdict now could be false. Judge next round instead.
+ */
+export function ranLate(nowMs: number, lastCheckMs: number, everyMs: number): boolean {
+  return nowMs - lastCheckMs > 2 * everyMs;
+}

@@ -5,7 +5,7 @@
 
 import { LineConnection } from "linklab/conn";
 import type { Frame } from "linklab/framing";
-import { checkIntervalMs, verdict } from "linklab/heartbeat";
+import { checkIntervalMs, ranLate, verdict } from "linklab/heartbeat";
 import { Sampler, type Fields, type TagLog } from "linklab/log";
 import type { Clock, ListenerClass, ListenerSocket, TcpClass, TcpSocket, TimerId, Timers } from "linklab/ports";
 import { formatMessage, parseLine, type ErrCode, type Message } from "linklab/protocol";
@@ -42,6 +42,8 @@ export class Server {
   #sessions = new Set<Session>();
   #nextSession = 1;
   #check: TimerId | undefined;
+  #checkEveryMs = 0;
+  #lastCheckMs = 0;
   #push: TimerId | undefined;
   #retry: TimerId | undefined;
   #address = "0.0.0.0";
@@ -100,6 +102,8 @@ export class Server {
     this.#listener = listener;
     this.#port = listener.port || this.#options.port;
     const everyMs = checkIntervalMs(this.#options.heartbeatMs, this.#options.timeoutMs);
+    this.#checkEveryMs = everyMs;
+    this.#lastCheckMs = this.#deps.clock();
     this.#check ??= this.#deps.timers.set(() => this.#tick(), everyMs, everyMs);
     if (this.#options.pushMs > 0) this.#push ??= this.#deps.timers.set(() => this.#pushAll(), this.#options.pushMs, this.#options.pushMs);
     this.#enter("listening", "start", { local: this.local, maxClients: this.#options.maxClients });
@@ -188,6 +192,10 @@ export class Server {
 
   #tick(): void {
     const now = this.#deps.clock();
+    const late = ranLate(now, this.#lastCheckMs, this.#checkEveryMs);
+    const sinceMs = now - this.#lastCheckMs;
+    this.#lastCheckMs = now;
+    if (late) return this.#log.w("check ran late (board busy), verdicts wait a round", { sinceMs, everyMs: this.#checkEveryMs });
     for (const session of [...this.#sessions]) session.check(now);
   }
 

@@ -3,7 +3,7 @@
 // one only heartbeating). Each test checks the attacker gets its ERR or is closed as designed, and that the honest
 // clients lose nothing. Timings are short (heartbeatMs 200, timeoutMs 600, handshakeMs 300); waits are bounded.
 import { strict as assert } from "node:assert";
-import { execSync } from "node:child_process";
+import { execSync, spawn } from "node:child_process";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import type { Client } from "linklab/client";
@@ -417,5 +417,57 @@ describe("a simulated server with a token", function () {
     assert.deepEqual(spoof.lines, ["ERR auth wrong token"]);
     await arena.assertOnlyHonestSessions();
     await arena.assertHonestUnharmed(since);
+  });
+});
+
+/** An honest peer on another board (a child process): HELLO, a PING every 100 ms, PONG to the server's PINGs. */
+const otherBoard = `
+const net = require("node:net");
+const socket = net.connect({ host: "127.0.0.1", port: Number(process.argv[1]) }, () => socket.write("HELLO other-board\\n"));
+let seq = 0;
+let buffer = "";
+socket.on("data", (data) => {
+  buffer += data;
+  for (let at = buffer.indexOf("\\n"); at >= 0; at = buffer.indexOf("\\n")) {
+    const line = buffer.slice(0, at);
+    buffer = buffer.slice(at + 1);
+    process.stdout.write(line + "\\n");
+    const ping = /^PING (\\d+)$/.exec(line);
+    if (ping) socket.write("PONG " + ping[1] + "\\n");
+  }
+});
+setInterval(() => socket.write("PING " + seq++ + "\\n"), 100);
+socket.on("close", () => process.exit(0));
+socket.on("error", () => process.exit(1));
+`;
+
+describe("a simulated server whose board stalls", function () {
+  this.timeout(10000);
+
+  it("reads what its clients sent during a stall longer than timeoutMs before judging them", async () => {
+    const lab = new Lab();
+    try {
+      const server = lab.server({ id: "srv", logEvery: 10, ...fast });
+      server.start("127.0.0.1");
+      const board = spawn(process.execPath, ["-e", otherBoard, String(server.port)], { stdio: ["ignore", "pipe", "inherit"] });
+      lab.onClose(() => board.kill("SIGKILL"));
+      let out = "";
+      board.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+      const pongs = () => out.split("\n").filter((l) => l.startsWith("PONG ")).length;
+      await until(() => out.startsWith("WELCOME ") && pongs() >= 2, "the other board online and heartbeating", 5000);
+      const session = server.sessions()[0];
+      const stallUntil = performance.now() + 700; // 100 ms past timeoutMs; the other board keeps sending
+      while (performance.now() < stallUntil) {
+        // a busy board (a burst of work, a flash write): its timers and its input both wait
+      }
+      const after = pongs();
+      await until(() => pongs() >= after + 5, "heartbeats answered after the stall", 3000);
+      await lab.waitFor(/W tcp\.server: check ran late \(board busy\), verdicts wait a round sinceMs=\d+ everyMs=50/, 1000, 0);
+      assert.equal(server.stats.silentClosed, 0, lab.lines.filter((l) => / W /.test(l)).join("\n"));
+      assert.deepEqual(server.sessions(), [session]);
+      assert.deepEqual(lab.aborts, []);
+    } finally {
+      lab.close();
+    }
   });
 });
