@@ -1,7 +1,7 @@
 // `linklab lab [scenario] [--json FILE] [--seed N] [--debug]`: run a lab scenario with live, board-prefixed logs (coloured and
 // with a progress line on a terminal, plain when piped), then the summary. Exit 0 = every expectation passed,
 // 1 = one failed, 2 = the scenario or the command line is wrong (one line that points at the problem).
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LabError, runLab, type LabOutput } from "./lab.ts";
@@ -10,7 +10,20 @@ import { formatSummary } from "./summary.ts";
 
 export const scenariosDir = join(dirname(fileURLToPath(import.meta.url)), "..", "scenarios");
 
-const usage = "usage: linklab lab [scenario] [--json FILE] [--seed N] [--debug]   (scenario: a name in host-sim/scenarios/ or a path)";
+const usage = "usage: linklab lab [scenario] [--json FILE] [--seed N] [--debug] | linklab lab --list   (scenario: a name in host-sim/scenarios/ or a path)";
+
+/** `--list`: each scenario in the library with its title. */
+function list(): void {
+  for (const file of readdirSync(scenariosDir).filter((f) => f.endsWith(".lab")).sort()) {
+    let title = "";
+    try {
+      title = loadScenario(join(scenariosDir, file)).title;
+    } catch (error) {
+      title = `(broken: ${(error as Error).message})`;
+    }
+    process.stdout.write(`${file.replace(/\.lab$/, "").padEnd(14)} ${title}\n`);
+  }
+}
 const COLORS = [36, 33, 35, 32, 34, 91, 96, 93];
 
 /** A scenario argument: an existing path, or the name of a file in host-sim/scenarios/ (with or without .lab). */
@@ -81,6 +94,9 @@ export async function main(args: string[]): Promise<void> {
       } else if (arg === "--seed") {
         seed = Number(args[++i]);
         if (!Number.isInteger(seed)) throw new ScenarioError("--seed needs an integer");
+      } else if (arg === "--list") {
+        list();
+        return;
       } else if (arg === "--debug") {
         debug = true;
       } else if (arg === "-h" || arg === "--help") {

@@ -285,7 +285,7 @@ export function formatSummary(summary: Summary, options: { color?: boolean } = {
   }
   out.push(
     "",
-    "More: one scenario per fault in host-sim/scenarios/ (npx linklab lab power-off, ...); every log line explained in",
+    "More: one scenario per fault (npx linklab lab --list, then e.g. npx linklab lab power-off); every log line explained in",
     "docs/serial-log.md; how each fault is made and how faithful it is in docs/simulator.md (Faults).",
   );
   return out.join("\n") + "\n";

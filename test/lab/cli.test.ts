@@ -38,6 +38,15 @@ describe("linklab lab", function () {
     assert.match(child.stderr[0], /no scenario 'no-such-scenario'/);
   });
 
+  it("lists the scenario library with each scenario's title", async () => {
+    child = linklab(["lab", "--list"]);
+    assert.deepEqual(await child.waitForExit(), { code: 0, signal: null });
+    const names = child.stdout.filter(Boolean).map((line) => line.split(" ")[0]);
+    for (const fault of ["default", "wifi-drop", "router-reboot", "power-off", "crash", "reboot", "idle-firewall", "partition", "latency", "udp-loss", "reset"])
+      assert.ok(names.includes(fault), `${fault} is listed`);
+    assert.match(child.stdout.join("\n"), /^default +linklab: one server, two clients/m);
+  });
+
   it("prints each board's serial lines after its id, then the summary, and writes it as JSON", async () => {
     const file = join(dir, "ok.lab");
     const json = join(dir, "summary.json");
