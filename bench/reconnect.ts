@@ -97,6 +97,8 @@ export type ServerRow = {
   /** All-online time minus that trial's largest pending delay (how long after its step the last client took). */
   overStepMs: Stats;
   trialsWithinOneStep: number;
+  /** Per trial: [all online ms, largest pending cap ms]. */
+  perTrial: [number, number][];
 };
 
 /** The server is closed (FIN to every client) and started again on the same port downMs later. */
@@ -148,7 +150,16 @@ export async function afterServerReturn(clients: number, trials: number, downMs:
       if (last - listening <= cap) within++;
       await pause(200);
     }
-    return { clients, trials, downMs, allOnlineMs: stats(allOnline), pendingStepCapMs: stats(pendingCap), overStepMs: stats(overStep), trialsWithinOneStep: within };
+    return {
+      clients,
+      trials,
+      downMs,
+      allOnlineMs: stats(allOnline),
+      pendingStepCapMs: stats(pendingCap),
+      overStepMs: stats(overStep),
+      trialsWithinOneStep: within,
+      perTrial: allOnline.map((ms, i) => [ms, pendingCap[i]]),
+    };
   } finally {
     lab.close();
   }
