@@ -305,6 +305,17 @@ describe("a simulated server under hostile input", function () {
     await arena.assertHonestUnharmed(since);
   });
 
+  it("cleans up after peers that reset their connections mid-handshake and mid-line", async () => {
+    const peers = await Promise.all(Array.from({ length: 50 }, () => arena.connect()));
+    await Promise.all(peers.map((p, i) => p.write(i % 2 === 0 ? "HELLO rst" : "HELLO rst" + i + "\nECHO 1 half a li")));
+    await until(() => arena.server.stats.accepted === 52, "all 50 accepted");
+    for (const p of peers) p.socket.resetAndDestroy();
+    await arena.assertOnlyHonestSessions();
+    await arena.lab.waitFor(/I tcp\.server: peer closed the connection \(FIN or RST received\)/, 1000, 0);
+    assert.equal(arena.server.stats.silentClosed + arena.server.stats.helloTimeouts, 0, "judged by timers instead of by the RST");
+    await arena.assertHonestUnharmed(since);
+  });
+
   it("keeps answering a PING flood from a peer that reads its PONGs, as fast as they come", async () => {
     // Flood = as fast as the server answers, with up to 100 PINGs outstanding (a peer that pipelines more than the
     // server's send buffer and queue can hold is treated as not reading; see the next test).
@@ -381,6 +392,57 @@ describe("a simulated server under hostile input", function () {
     await after.waitLine(/^PONG 1$/);
     assert.equal(arena.server.sessions().length, 3);
     await arena.assertHonestUnharmed(since);
+  });
+});
+
+describe("a simulated server with room for many", function () {
+  this.timeout(20000);
+
+  it("times out 500 slow peers that never finish their HELLO, each after about handshakeMs", async () => {
+    const lab = new Lab();
+    try {
+      const server = lab.server({ id: "srv", maxClients: 1000, logEvery: 10, ...fast });
+      server.start("127.0.0.1");
+      const peers: RawPeer[] = [];
+      const connecting: Promise<void>[] = [];
+      const heldMs: number[] = [];
+      lab.onClose(() => peers.forEach((p) => p.destroy()));
+      for (let i = 0; i < 500; i++) {
+        if (i > 0 && i % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
+        connecting.push(
+          RawPeer.connect(server.port).then(async (p) => {
+            peers.push(p);
+            const fromMs = performance.now();
+            await p.write("HELLO never-fin");
+            await p.waitEnded(5000);
+            heldMs.push(performance.now() - fromMs);
+          }),
+        );
+      }
+      await Promise.all(connecting);
+      assert.ok(peers.every((p) => p.lines.length === 1 && p.lines[0] === "ERR hello-timeout no HELLO within 300 ms"));
+      assert.equal(server.stats.helloTimeouts, 500);
+      assert.deepEqual(server.sessions(), []);
+      heldMs.sort((a, b) => a - b);
+      assert.ok(heldMs[0] >= 200, "closed a peer after only " + Math.round(heldMs[0]) + " ms");
+      assert.ok(heldMs[heldMs.length - 1] < 2000, "held a peer for " + Math.round(heldMs[heldMs.length - 1]) + " ms");
+      assert.deepEqual(lab.aborts, []);
+    } finally {
+      lab.close();
+    }
+  });
+
+  it("lets a peer without a token take over an online client's id when no token is set (the token is the defence)", async () => {
+    const arena = new Arena();
+    try {
+      await arena.ready();
+      const impostor = await arena.online("honest-quiet");
+      await arena.lab.waitFor(/W tcp\.server: client reconnected, closing its old session .*client=honest-quiet /, 2000, 0);
+      await arena.lab.waitFor(/W tcp\.quiet: server closed the connection \(FIN or RST received\)/, 2000, 0);
+      assert.equal(impostor.ending, undefined);
+    } finally {
+      arena.close();
+    }
   });
 });
 
