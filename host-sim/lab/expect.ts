@@ -30,7 +30,8 @@ export function matches(event: LabEvent, expectation: Expectation): boolean {
 export function anchorTimes(expectation: Expectation, events: LabEvent[]): number[] {
   if (expectation.window.kind !== "after") return [];
   const { name, args } = expectation.window.anchor;
-  if (name === "boot") return events.filter((e) => e.name === "boot" && e.board === args[0]).map((e) => e.t);
+  // Boots once the lab clock runs (a reboot, a power-on); the first boot of every board is before the clock starts.
+  if (name === "boot") return events.filter((e) => e.name === "boot" && e.board === args[0] && e.t >= 0).map((e) => e.t);
   return events
     .filter((e) => {
       if (e.board !== "lab" || e.name !== name) return false;
@@ -48,11 +49,11 @@ export function judge(expectation: Expectation, events: LabEvent[], scenario: Sc
   const what = `${expectation.event.name}${expectation.event.args.length ? " " + expectation.event.args.join(" ") : ""}`;
   const window = expectation.window;
 
-  if (window.kind === "run" || window.kind === "between") {
+  if (window.kind === "run" || window.kind === "between" || window.kind === "by") {
     const from = window.kind === "between" ? window.fromMs : -Infinity;
-    const to = window.kind === "between" ? window.toMs : endMs;
+    const to = window.kind === "run" ? endMs : window.toMs;
     const inside = hits.filter((e) => e.t >= from && e.t <= to);
-    const where = window.kind === "between" ? ` between ${s(from)} and ${s(to)}` : " during the run";
+    const where = window.kind === "between" ? ` between ${s(from)} and ${s(to)}` : window.kind === "by" ? ` by ${s(to)}` : " during the run";
     if (expectation.negated)
       return inside.length === 0
         ? { ...base, passed: true, detail: `none${where}` }

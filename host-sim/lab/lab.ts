@@ -1,9 +1,8 @@
 // The lab controller: starts each board of a scenario as its own process on its own 127.0.0.x address, relays its
 // serial log (live, prefixed), turns log lines into timed events, plays the fault timeline, and at the end stops
 // every board (always, also when something throws) and judges the expectations. One run = one runLab() call.
-import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:net";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AppError, loadApp } from "../app.ts";
 import type { BoardCommand } from "../runtime/board.ts";
@@ -137,7 +136,6 @@ export async function runLab(scenario: Scenario, options: LabOptions = {}): Prom
     if (error instanceof AppError) throw new ScenarioError(`${scenario.file}: app ${appDir}: ${error.message}`);
     throw error;
   }
-  if (!existsSync(join(appDir, "manifest.json"))) throw new ScenarioError(`${scenario.file}: no manifest.json in ${appDir}`);
   checkBoards(scenario, defaults);
 
   let seed = (options.seed ?? 1) >>> 0 || 1;
@@ -196,11 +194,11 @@ export async function runLab(scenario: Scenario, options: LabOptions = {}): Prom
     return [...out].sort();
   };
 
-  const syncNetwork = (board: Live, force = false): void => {
+  const syncNetwork = (board: Live): void => {
     if (!board.process || board.off || !board.ready) return;
     const addresses = blackholeFor(board);
     const key = addresses.join(",");
-    if (force || key !== board.sentBlackhole) {
+    if (key !== board.sentBlackhole) {
       board.sentBlackhole = key;
       send(board, { type: "blackhole", addresses });
     }

@@ -53,7 +53,12 @@ export interface Expectation {
   /** true: the event must NOT happen in the window. */
   negated: boolean;
   event: EventPattern;
-  window: { kind: "after"; withinMs: number; anchor: Anchor } | { kind: "between"; fromMs: number; toMs: number } | { kind: "run" };
+  window:
+    | { kind: "after"; withinMs: number; anchor: Anchor }
+    | { kind: "between"; fromMs: number; toMs: number }
+    /** At least once before toMs, boot included (`by 5s`); with `no`: never before toMs. */
+    | { kind: "by"; toMs: number }
+    | { kind: "run" };
   /** The expectation as written, for the summary. */
   text: string;
   /** The comment lines just above it (or above the expectations before it), shown as a heading in the summary. */
@@ -354,7 +359,7 @@ export function parseScenario(text: string, file: string): Scenario {
 
   function parseExpect(line: number, words: string[], raw: string): Expectation {
     const usage =
-      "usage: expect <board> [no] <event> [within <time> of <anchor> | between <time> and <time>], e.g. expect c1 online within 2s of wifi-restore c1";
+      "usage: expect <board> [no] <event> [within <time> of <anchor> | between <time> and <time> | by <time>], e.g. expect c1 online within 2s of wifi-restore c1";
     const who = board(line, words[0], "expect");
     let at = 1;
     const negated = words[at] === "no";
@@ -364,7 +369,7 @@ export function parseScenario(text: string, file: string): Scenario {
     const arity = EVENT_ARITY[name];
     if (!arity) fail(line, `unknown event '${name}' (known: ${Object.values(EVENT_ARITY).map((a) => a.usage).join(", ")})`);
     const args: string[] = [];
-    while (at < words.length && words[at] !== "within" && words[at] !== "between") args.push(words[at++]);
+    while (at < words.length && words[at] !== "within" && words[at] !== "between" && words[at] !== "by") args.push(words[at++]);
     if (args.length < arity.min || args.length > arity.max) fail(line, `usage: event ${arity.usage}`);
     if (arity.boardArg && args[0] !== undefined) board(line, args[0], name);
     if (name === "log" && !args[0].startsWith('"')) fail(line, 'usage: log "<text>" (quote the text)');
@@ -387,9 +392,14 @@ export function parseScenario(text: string, file: string): Scenario {
       const toMs = durationArg(line, words[at + 3], "and <time>");
       if (toMs <= fromMs) fail(line, "between <from> and <to>: <to> must be later than <from>");
       window = { kind: "between", fromMs, toMs };
+    } else if (words[at] === "by") {
+      if (words.length !== at + 2) fail(line, usage);
+      const toMs = durationArg(line, words[at + 1], "by <time>");
+      if (toMs > scenario.durationMs) fail(line, `by ${words[at + 1]} is after the end of the scenario`);
+      window = { kind: "by", toMs };
     } else if (at !== words.length) fail(line, usage);
     if (!negated && window.kind === "run" && name !== "log" && name !== "online" && name !== "handshake" && name !== "boot")
-      fail(line, `'expect ${who} ${name}' needs a window: within <time> of <anchor>, or between <time> and <time>`);
+      fail(line, `'expect ${who} ${name}' needs a window: within <time> of <anchor>, between <time> and <time>, or by <time>`);
     return { board: who, negated, event: { name: name!, args }, window, text: raw.replace(/^expect\s+/, ""), line };
   }
 }

@@ -5,7 +5,7 @@
 // awaits its own run, so the suite takes about a third of the sum of the runs.
 import assert from "node:assert/strict";
 import type { LabResult } from "../../host-sim/lab/lab.ts";
-import { assertPassed, labTime, linesOf, runInline } from "./support.ts";
+import { assertPassed, linesOf, runInline } from "./support.ts";
 
 const pair = (network: string, duration: string, tickMs = 100): string => `app fixtures/peer
 network ${network}
@@ -23,11 +23,9 @@ expect C no peer-closed within 2.8s of power-off L
 expect C no log "echo" between 1.8s and 4.3s
 `,
   "power-cycle":
-    pair("127.0.12.2", "8s") +
+    pair("127.0.12.2", "14s") +
     `at 1s power-off L 1.5
 expect C no peer-closed within 1.4s of power-off L
-expect L boot within 5s of power-on L
-expect C log "connected" within 6s of power-on L
 `,
   crash:
     pair("127.0.13.2", "3s") +
@@ -36,10 +34,9 @@ expect C peer-closed within 1s of crash L
 expect L exit within 1s of crash L
 `,
   reboot:
-    pair("127.0.14.2", "8s") +
+    pair("127.0.14.2", "14s") +
     `at 1s reboot L 0.5
 expect C peer-closed within 1s of reboot L
-expect L boot within 5s of reboot L
 `,
   "wifi-drop":
     pair("127.0.15.2", "5s") +
@@ -86,6 +83,20 @@ expect L peer-closed within 1s of reset L C
 `,
 };
 
+/**
+ * L booted a second time (a boot takes a second or several on a busy machine, so it is not timed), and C connected
+ * to it within 3 s of that boot and had its ticks echoed again.
+ */
+function assertBackAfterBoot(result: LabResult): void {
+  assert.equal(result.boards[0].boots, 2, "L booted again");
+  const boots = result.events.filter((e) => e.board === "L" && e.name === "boot");
+  assert.equal(boots.length, 2, "the second boot came before the end of the run");
+  const second = boots[1].t;
+  const connected = linesOf(result, "C", "connected", second);
+  assert.ok(connected.length >= 1 && connected[0].t - second < 3000, `C connected again within 3 s of L's boot: ${connected[0]?.t} vs ${second}`);
+  assert.ok(linesOf(result, "C", "echo", connected[0].t).length >= 1, "and its ticks are echoed again");
+}
+
 /** At most `parallel` tasks at once, the others queued in order. */
 function limiter(parallel: number): <T>(task: () => Promise<T>) => Promise<T> {
   let active = 0;
@@ -125,10 +136,11 @@ describe("lab faults, as the peers see them", function () {
     assert.equal(result.boards[0].boots, 1, "a powered-off board is not restarted by itself");
   });
 
-  it("power-off with a time: the board boots again later at the same address", async () => {
+  it("power-off with a time: the board boots again later at the same address, and its peer reconnects", async () => {
     const result = await run("power-cycle");
     assertPassed(result);
     assert.deepEqual(result.boards[0].addresses, ["127.0.12.2"]);
+    assertBackAfterBoot(result);
   });
 
   it("crash: the peer's kernel is told at once (FIN or RST) and its socket reports the close", async () => {
@@ -138,10 +150,7 @@ describe("lab faults, as the peers see them", function () {
   it("reboot: the peer sees the close at once, then connects again once the board listens", async () => {
     const result = await run("reboot");
     assertPassed(result);
-    const reboot = labTime(result, "reboot");
-    assert.ok(linesOf(result, "C", "connected", reboot + 500).length >= 1, "C connected again after the reboot");
-    assert.ok(linesOf(result, "C", "echo", reboot + 500).length >= 1, "and its ticks are echoed again");
-    assert.equal(result.boards[0].boots, 2);
+    assertBackAfterBoot(result);
   });
 
   it("wifi-drop: the dropped board's traffic stops both ways; its peer sees silence, not a close", async () => {

@@ -100,10 +100,21 @@ describe("lab expectations and summary", () => {
     assert.match(result.detail, /no online within 0\.10s of wifi-restore c1 at 7\.00s \(it came 0\.30s after\)/);
   });
 
-  it("measures from every occurrence of an anchor such as a board's boots", () => {
-    const result = judge(scenario.expectations[4], events, scenario);
-    assert.equal(result.passed, true, result.detail);
-    assert.deepEqual(result.delaysMs, [500]);
+  it("times from a board's boots once the lab clock runs, not from its first boot before it", () => {
+    const before = judge(scenario.expectations[4], events, scenario);
+    assert.equal(before.passed, false);
+    assert.match(before.detail, /boot c1 never happened/);
+    const rebooted = [...events, { t: 16000, board: "c1", name: "boot", args: [] }, ...lineEvents(16400, "c1", "   400 I tcp.client: state handshaking->online reason=welcome")].sort((a, b) => a.t - b.t);
+    const after = judge(scenario.expectations[4], rebooted, scenario);
+    assert.equal(after.passed, true, after.detail);
+    assert.deepEqual(after.delaysMs, [400]);
+  });
+
+  it("checks 'by <time>' against everything before that time, the boot included", () => {
+    const by = parseScenario("duration 9s\nboard c1\nexpect c1 online by 1s\nexpect c1 no lost by 6s\n", "by.lab").expectations;
+    assert.equal(judge(by[0], events, scenario).passed, true);
+    assert.equal(judge(by[1], events, scenario).passed, false);
+    assert.match(judge(by[1], events, scenario).detail, /1× lost by 6\.00s, first at 5\.00s/);
   });
 
   it("summarizes outages, verdicts, handshakes and ECHO accounting per board", () => {
