@@ -9,9 +9,8 @@ import { loadScenario } from "../../host-sim/lab/scenario.ts";
 import { exercises, runScenario, scenariosDir, simulatorMissing, started } from "./support.ts";
 
 const lab1 = join(scenariosDir, "lab-1.lab");
-/** lab-1.lab: `network 127.0.71.2`, the server listens on 8420, c2 calls 8409 where nothing listens. */
-const NET = "127.0.71.0/24";
-const SERVER = "127.0.71.2";
+/** lab-1.lab: the server listens on 8420, c2 calls 8409 where nothing listens. The addresses are the run's own
+ * (`network 127.0.71.2`, unless another lab held that block and the lab moved to a free one). */
 const PORT = "8420";
 const CLOSED_PORT = "8409";
 
@@ -37,7 +36,7 @@ function tsharkMissing(): string | undefined {
 /** Start tshark on lo and resolve once it says it is capturing (bounded); its stdout is one packet per line. */
 async function startCapture(): Promise<{ child: ChildProcess; lines: string[]; stderr: string[] }> {
   const fields = ["ip.src", "tcp.srcport", "ip.dst", "tcp.dstport", "tcp.flags.syn", "tcp.flags.ack", "tcp.flags.fin", "tcp.flags.reset"];
-  const child = spawn("tshark", ["-l", "-n", "-i", "lo", "-f", `tcp and net ${NET}`, "-T", "fields", "-E", "separator=,", ...fields.flatMap((f) => ["-e", f])], {
+  const child = spawn("tshark", ["-l", "-n", "-i", "lo", "-f", "tcp and net 127.0.0.0/8", "-T", "fields", "-E", "separator=,", ...fields.flatMap((f) => ["-e", f])], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: string[] = [];
@@ -84,6 +83,8 @@ function parse(line: string): Packet | undefined {
 describe("exercise 1's capture on the loopback interface (tshark)", function () {
   this.timeout(90_000);
   let packets: Packet[] = [];
+  let server = "";
+  let addresses = new Set<string>();
 
   before(async function () {
     const missing = tsharkMissing() ?? (await simulatorMissing());
@@ -95,17 +96,20 @@ describe("exercise 1's capture on the loopback interface (tshark)", function () 
     try {
       // Share lab 1's run with labs.test.ts when this file runs first (it does, by name); else run it again.
       const run = started(lab1) ? runLab(loadScenario(lab1), { seed: 1 }) : runScenario(lab1);
-      // The other labs use other networks (127.0.7N.0/24), outside the capture filter: start them behind lab 1.
+      // The other labs use other networks (127.0.7N.0/24), filtered out below: start them behind lab 1.
       for (const exercise of exercises()) void runScenario(exercise.scenarioFile);
-      await run;
+      const result = await run;
+      server = result.boards.find((b) => b.id === "server")?.addresses[0] ?? "";
+      addresses = new Set(result.boards.flatMap((b) => b.addresses));
     } finally {
       await stopCapture(capture.child);
     }
-    packets = capture.lines.map(parse).filter((p): p is Packet => p !== undefined);
+    // Only lab 1's boards: other labs (and other programs) may use the loopback interface at the same time.
+    packets = capture.lines.map(parse).filter((p): p is Packet => p !== undefined && addresses.has(p.src) && addresses.has(p.dst));
   });
 
   /** The client ports of connections to the server whose handshake was captured (SYN seen from the client). */
-  const clientPorts = (): string[] => [...new Set(packets.filter((p) => p.dst === SERVER && p.dstPort === PORT && p.syn && !p.ack).map((p) => p.srcPort))];
+  const clientPorts = (): string[] => [...new Set(packets.filter((p) => p.dst === server && p.dstPort === PORT && p.syn && !p.ack).map((p) => p.srcPort))];
 
   it("shows the three-way handshake: SYN, then SYN/ACK, then ACK, for a connection to the server", () => {
     const complete = clientPorts().filter((port) => {
@@ -128,8 +132,8 @@ describe("exercise 1's capture on the loopback interface (tshark)", function () 
   });
 
   it("shows the RST that answers a SYN to a port where nothing listens", () => {
-    const syn = packets.some((p) => p.dst === SERVER && p.dstPort === CLOSED_PORT && p.syn && !p.ack);
-    const rst = packets.some((p) => p.src === SERVER && p.srcPort === CLOSED_PORT && p.rst);
+    const syn = packets.some((p) => p.dst === server && p.dstPort === CLOSED_PORT && p.syn && !p.ack);
+    const rst = packets.some((p) => p.src === server && p.srcPort === CLOSED_PORT && p.rst);
     assert.ok(syn && rst, `SYN to ${CLOSED_PORT}: ${syn}, RST back: ${rst}`);
   });
 });
