@@ -5,6 +5,7 @@
 // awaits its own run, so the suite takes about a third of the sum of the runs.
 import assert from "node:assert/strict";
 import type { LabResult } from "../../host-sim/lab/lab.ts";
+import { limiter } from "../support/limit.ts";
 import { assertPassed, linesOf, runInline } from "./support.ts";
 
 const pair = (network: string, duration: string, tickMs = 100): string => `app fixtures/peer
@@ -95,22 +96,6 @@ function assertBackAfterBoot(result: LabResult): void {
   const connected = linesOf(result, "C", "connected", second);
   assert.ok(connected.length >= 1 && connected[0].t - second < 3000, `C connected again within 3 s of L's boot: ${connected[0]?.t} vs ${second}`);
   assert.ok(linesOf(result, "C", "echo", connected[0].t).length >= 1, "and its ticks are echoed again");
-}
-
-/** At most `parallel` tasks at once, the others queued in order. */
-function limiter(parallel: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async (task) => {
-    if (active >= parallel) await new Promise<void>((resolve) => waiting.push(resolve));
-    active++;
-    try {
-      return await task();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  };
 }
 
 describe("lab faults, as the peers see them", function () {
