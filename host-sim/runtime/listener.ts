@@ -6,6 +6,7 @@ import { Server, type Socket } from "node:net";
 import { board } from "./board.ts";
 import { link } from "./gate.ts";
 import { invoke, post } from "./machine.ts";
+import { holdAccept } from "./shaping.ts";
 import TCP, { accepted, isAddress, toPort } from "./tcp.ts";
 
 export interface ListenerOptions {
@@ -67,7 +68,7 @@ function listen(record: ListenerRecord, self: Listener): void {
   record.port = out.port ?? record.port;
   const server = new Server({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
     if (!link.up) record.parked.push(socket);
-    else queue(record, self, socket);
+    else if (!holdAccept(socket, () => queue(record, self, socket))) queue(record, self, socket);
   });
   server.on("error", () => {}); // accept() failures (EMFILE): lwIP would drop the SYN; the peer retries
   server.listen(handle as never);

@@ -3,6 +3,7 @@
 // blackhole (partition, a powered-off peer), latency with jitter, an idle firewall, an injected RST, peer changes.
 // A board the lab never talks to is shaped by nothing: every hook below is then a no-op.
 import { board, type BoardCommand } from "./board.ts";
+import type { Socket } from "node:net";
 import type { Gate } from "./gate.ts";
 
 /** The gate methods shaping uses (gate.ts implements them). */
@@ -22,6 +23,8 @@ const state = {
 };
 
 const gates = new Set<Shaped>();
+/** Connections from blackholed peers that reached a Listener: reported once the peer is reachable. */
+const heldAccepts = new Map<Socket, () => void>();
 
 /** A small deterministic generator (mulberry32), so a seeded lab run repeats its jitter. */
 export function seeded(seed: number): () => number {
@@ -70,6 +73,18 @@ export function hopDelayMs(): number {
   return Math.max(0, (state.latencyMs + jitter) / 2);
 }
 
+/**
+ * Listener hook: a connection from a blackholed peer completed in the kernel, but its SYN would never have reached
+ * the board; the Listener hears of it (`accept`) only when the peer is reachable again, like a retried SYN getting
+ * through. True when held.
+ */
+export function holdAccept(socket: Socket, accept: () => void): boolean {
+  if (!blackholed(socket.remoteAddress)) return false;
+  heldAccepts.set(socket, accept);
+  socket.once("close", () => heldAccepts.delete(socket));
+  return true;
+}
+
 /** UDP hook: a datagram to or from a blackholed address is lost. */
 export function udpBlocked(address: string | undefined): boolean {
   return blackholed(address);
@@ -82,6 +97,11 @@ board.on("command", (command: BoardCommand) => {
       for (const gate of gates) {
         if (blackholed(gate.remoteAddress)) gate.hold("blackhole");
         else gate.release("blackhole");
+      }
+      for (const [socket, accept] of [...heldAccepts]) {
+        if (blackholed(socket.remoteAddress)) continue;
+        heldAccepts.delete(socket);
+        if (!socket.destroyed) accept();
       }
       break;
     case "latency":

@@ -6,6 +6,8 @@ import { createServer, type AddressInfo, type Server, type Socket } from "node:n
 import { board } from "../../host-sim/runtime/board.ts";
 import TCP from "../../host-sim/runtime/tcp.ts";
 import UDP from "../../host-sim/runtime/udp.ts";
+import Listener from "../../host-sim/runtime/listener.ts";
+import { connect as netConnect } from "node:net";
 import { createSocket } from "node:dgram";
 import { useBoard } from "../support/board.ts";
 import { deferred, Recorder, waitFor, within } from "../support/wait.ts";
@@ -65,6 +67,24 @@ describe("the lab's fault layer in a board", () => {
     assert.deepEqual(recorder.names(), [], "no onWritable (connected) while the peer is unreachable");
     board.command({ type: "blackhole", addresses: [] });
     await recorder.next("writable");
+  });
+
+  it("tells a Listener of a connection from a blackholed peer only once the blackhole lifts", async () => {
+    const recorder = new Recorder();
+    const listener = new Listener({ port: 0, address: "127.0.0.1", onReadable: recorder.on("readable") });
+    board.command({ type: "blackhole", addresses: ["127.0.0.1"] });
+    const client = netConnect({ host: "127.0.0.1", port: listener.port });
+    client.on("error", () => {});
+    sockets.push(client);
+    try {
+      await within(new Promise((resolve) => client.once("connect", resolve)), "the kernel completing the handshake");
+      await watch(QUIET_MS);
+      assert.equal(recorder.count("readable"), 0, "no accept while the peer is unreachable");
+      board.command({ type: "blackhole", addresses: [] });
+      assert.deepEqual(await recorder.next("readable"), [1]);
+    } finally {
+      listener.close();
+    }
   });
 
   it("holds traffic both ways on a blackholed connection and delivers it, in order, after the heal", async () => {
