@@ -76,6 +76,7 @@ export type ScaleRow = {
   clientsProcessCpuPercent?: number;
   heapBeforeMiB?: number;
   heapMiB?: number;
+  heapAfterMiB?: number;
   heapPerSessionKiB?: number;
   rssMiB?: number;
   eventLoopDelayP99Ms?: number;
@@ -191,6 +192,12 @@ export async function scaleOne(clients: number, windowS: number, progress: (line
     const c1 = (await ask(child, (m) => m.type === "counts", 10_000, { type: "counts" })) as Extract<ChildMessage, { type: "counts" }> | undefined;
     const heap = heapMiB();
     const onlineAtEnd = server.onlineCount();
+    // The same process without the sessions: the server closed, the clients gone; the difference is theirs.
+    server.close();
+    child.send({ type: "exit" });
+    await Promise.race([new Promise((r) => child!.once("exit", r)), pause(5000)]);
+    await pause(200);
+    const heapAfter = heapMiB();
     const cpuMs = (cpu.user + cpu.system) / 1000;
     const clientPings = c1 && c0 ? c1.counts.pingsSent - c0.counts.pingsSent : NaN;
     const clientPongs = c1 && c0 ? c1.counts.pongs - c0.counts.pongs : NaN;
@@ -209,7 +216,8 @@ export async function scaleOne(clients: number, windowS: number, progress: (line
       clientsProcessCpuPercent: c1 && c0 ? round(((c1.cpuMs - c0.cpuMs) / elapsedMs) * 100, 1) : undefined,
       heapBeforeMiB: round(heapBefore, 2),
       heapMiB: round(heap, 2),
-      heapPerSessionKiB: round(((heap - heapBefore) * 1024) / clients, 2),
+      heapAfterMiB: round(heapAfter, 2),
+      heapPerSessionKiB: round(((heap - heapAfter) * 1024) / clients, 2),
       rssMiB: round(process.memoryUsage().rss / 1048576, 1),
       eventLoopDelayP99Ms: round(loop.percentile(99) / 1e6, 2),
       eventLoopDelayMaxMs: round(loop.max / 1e6, 2),
@@ -223,8 +231,8 @@ export async function scaleOne(clients: number, windowS: number, progress: (line
       falseLostClient: c1 && c0 ? c1.counts.lost - c0.counts.lost : NaN,
     };
   } finally {
-    if (child) {
-      child.send({ type: "exit" });
+    if (child && child.exitCode === null) {
+      if (child.connected) child.send({ type: "exit" });
       await Promise.race([new Promise((r) => child!.once("exit", r)), pause(5000)]);
       if (child.exitCode === null) child.kill("SIGKILL");
     }
@@ -269,7 +277,7 @@ export async function scale(options: BenchOptions): Promise<BenchResult> {
     ),
   ];
   const notes = [
-    "server CPU % = process.cpuUsage() of the server's process over the window / wall time (100% = one core); heap = heapUsed after a forced GC; KiB/session = (heap with N sessions - heap before) / N",
+    "server CPU % = process.cpuUsage() of the server's process over the window / wall time (100% = one core); heap = heapUsed after a forced GC; KiB/session = (heap with N sessions - heap of the same process once they are closed) / N",
     "heartbeats = PINGs by either side in the window (whichever side has heard nothing for heartbeatMs probes; the answer resets both sides' silence); missed = PINGs minus PONGs received in the window (one per client may be in flight at either edge)",
     `ulimit -n = ${openFilesLimit()}`,
   ];
