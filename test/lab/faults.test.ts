@@ -24,7 +24,7 @@ expect C no peer-closed within 2.8s of power-off L
 expect C no log "echo" between 1.8s and 4.3s
 `,
   "power-cycle":
-    pair("127.0.12.2", "14s") +
+    pair("127.0.12.2", "18s") +
     `at 1s power-off L 1.5
 expect C no peer-closed within 1.4s of power-off L
 `,
@@ -35,7 +35,7 @@ expect C peer-closed within 1s of crash L
 expect L exit within 1s of crash L
 `,
   reboot:
-    pair("127.0.14.2", "14s") +
+    pair("127.0.14.2", "18s") +
     `at 1s reboot L 0.5
 expect C peer-closed within 1s of reboot L
 `,
