@@ -32,7 +32,9 @@ export class Gate {
   readonly #holds = new Set<string>();
   #inbound: Inbound[] = [];
   #outbound: Outbound[] = [];
-  #lastDueMs = 0;
+  /** Delayed traffic (latency), in the order it must run; one timer serves the head. */
+  #delayed: { dueMs: number; action: () => void }[] = [];
+  #delayTimer: NodeJS.Timeout | undefined;
   #severed = false;
   #connected: (() => void) | undefined;
 
@@ -168,16 +170,29 @@ export class Gate {
     });
   }
 
-  /** Run `action` now, or after delayMs keeping the order of everything already delayed. */
+  /**
+   * Run `action` now, or after delayMs keeping the order of everything already delayed. One queue and one timer:
+   * separate timers with jittered delays could fire out of order (Node rounds each delay to whole ms).
+   */
   #later(action: () => void): void {
     const delayMs = this.delayMs + hopDelayMs();
-    if (delayMs <= 0 && this.#lastDueMs <= performance.now()) {
+    if (delayMs <= 0 && this.#delayed.length === 0) {
       action();
       return;
     }
-    const dueMs = Math.max(performance.now() + delayMs, this.#lastDueMs);
-    this.#lastDueMs = dueMs;
-    setTimeout(action, dueMs - performance.now());
+    const lastDueMs = this.#delayed.at(-1)?.dueMs ?? 0;
+    this.#delayed.push({ dueMs: Math.max(performance.now() + delayMs, lastDueMs), action });
+    this.#armDelay();
+  }
+
+  #armDelay(): void {
+    if (this.#delayTimer || this.#delayed.length === 0) return;
+    this.#delayTimer = setTimeout(() => {
+      this.#delayTimer = undefined;
+      const nowMs = performance.now() + 1; // a timer may fire a fraction of a millisecond early
+      while (this.#delayed.length > 0 && this.#delayed[0].dueMs <= nowMs) this.#delayed.shift()!.action();
+      this.#armDelay();
+    }, Math.max(0, this.#delayed[0].dueMs - performance.now()));
   }
 }
 

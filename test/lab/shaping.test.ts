@@ -170,6 +170,27 @@ describe("the lab's fault layer in a board", () => {
     assert.ok(delayMs >= 95, `arrived after ${delayMs.toFixed(0)} ms, expected about 100`);
   });
 
+  it("jitter varies the delay of each chunk but never reorders the stream", async () => {
+    const { port, accepted } = await listen();
+    const recorder = new Recorder();
+    const tcp = connect(port, recorder);
+    await recorder.next("writable");
+    const peer = await accepted;
+    peer.setNoDelay(true);
+    const arrivals: { text: string; atMs: number }[] = [];
+    peer.on("data", (data) => arrivals.push({ text: String(data), atMs: performance.now() }));
+    board.command({ type: "latency", latencyMs: 100, jitterMs: 90, seed: 3 });
+    const sentMs: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      sentMs.push(performance.now());
+      tcp.write(bytes(String(i)));
+      await watch(30);
+    }
+    await waitFor(() => arrivals.map((a) => a.text).join("") === "01234567", `all eight chunks, in order (so far: ${JSON.stringify(arrivals)})`);
+    const gapsMs = arrivals.slice(1).map((a, i) => a.atMs - arrivals[i].atMs);
+    assert.ok(Math.max(...gapsMs) - Math.min(...gapsMs) > 10, `arrival gaps vary with jitter: ${gapsMs.map((g) => g.toFixed(0)).join(" ")}`);
+  });
+
   it("drops datagrams from a blackholed address, and takes them again after the heal", async () => {
     const probe = createSocket("udp4");
     await new Promise<void>((resolve) => probe.bind(0, "127.0.0.1", resolve));
