@@ -620,7 +620,7 @@ if (isMain(import.meta.url)) {
         notes: [`false offline/lost verdicts: ${result.falseVerdicts}`],
         data: { soak: result },
       };
-    });
+    }, "detection");
     process.exit(0);
   } else {
     await standalone("detection", detection);

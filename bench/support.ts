@@ -176,14 +176,14 @@ export function printResult(result: BenchResult): void {
 export const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Run a standalone bench file: flags from argv, print, write JSON, exit. */
-export async function standalone(name: string, run: (options: BenchOptions) => Promise<BenchResult>): Promise<void> {
+export async function standalone(name: string, run: (options: BenchOptions) => Promise<BenchResult>, file = name): Promise<void> {
   const options = parseFlags(process.argv.slice(2));
   const started = performance.now();
   const result = await run(options);
   printResult(result);
   const file = writeResult(options.outDir, result, {
     quick: options.quick,
-    command: `node --import ./host-sim/register.mjs bench/${name}.ts ${process.argv.slice(2).join(" ")}`.trim(),
+    command: `node --import ./host-sim/register.mjs bench/${file}.ts ${process.argv.slice(2).join(" ")}`.trim(),
     durationMs: performance.now() - started,
   });
   process.stdout.write(`JSON: ${file}\n`);
