@@ -181,12 +181,12 @@ export async function standalone(name: string, run: (options: BenchOptions) => P
   const started = performance.now();
   const result = await run(options);
   printResult(result);
-  const file = writeResult(options.outDir, result, {
+  const written = writeResult(options.outDir, result, {
     quick: options.quick,
     command: `node --import ./host-sim/register.mjs bench/${file}.ts ${process.argv.slice(2).join(" ")}`.trim(),
     durationMs: performance.now() - started,
   });
-  process.stdout.write(`JSON: ${file}\n`);
+  process.stdout.write(`JSON: ${written}\n`);
 }
 
 /** True when `url` (import.meta.url) is the file node was started with. */
