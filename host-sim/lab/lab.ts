@@ -414,7 +414,7 @@ export async function runLab(scenario: Scenario, options: LabOptions = {}): Prom
     started = true;
     for (const event of events) event.t -= t0 - spawnedAt;
     if (firstAddress !== scenario.firstAddress) lab("network", [], `network ${scenario.firstAddress} is in use by another lab on this machine; using ${firstAddress}`);
-    lab("start", [], `lab clock starts: ${boards.map((b) => `${b.record.id}=${b.address}`).join(" ")}`);
+    lab("start", [], `lab clock starts (all ${boards.length} boards booted in ${((t0 - spawnedAt) / 1000).toFixed(1)}s): ${boards.map((b) => `${b.record.id}=${b.address}`).join(" ")}`);
 
     for (const step of scenario.timeline) later(step.atMs, () => apply(step.fault));
     await new Promise<void>((resolveEnd) => {

@@ -56,7 +56,7 @@ describe("linklab lab", function () {
     const out = child.stdout.join("\n");
     assert.match(out, /^\s+boot L\s+\|\s+\d+ I peer: boot role=listen$/m, "boot lines carry the board id");
     assert.match(out, /^\s+[\d.]+ C\s+\|\s+\d+ I peer: echo bytes=5/m, "lines of the timeline carry lab time and board id");
-    assert.match(out, /^\s+0\.0 lab \* lab clock starts: L=127\.0\.21\.2 C=127\.0\.21\.3$/m);
+    assert.match(out, /^\s+0\.0 lab \* lab clock starts \(all 2 boards booted in [\d.]+s\): L=127\.0\.21\.2 C=127\.0\.21\.3$/m);
     assert.doesNotMatch(out, /\x1b\[/, "no colour codes when piped");
     assert.match(out, /== Two peers ==/);
     assert.match(out, /PASS {2}C log "echo" between 0s and 1\.5s/);
