@@ -325,15 +325,22 @@ export async function measureKeepalive(trials: number, progress: (line: string) 
   const procs: ChildProcess[] = [];
   const cleanup = (): void => {
     for (const p of procs) p.kill("SIGKILL");
-    for (const ns of [nsA, nsB]) {
+    for (const args of [["netns", "del", nsA], ["netns", "del", nsB], ["link", "del", vethA]]) {
       try {
-        ip(["netns", "del", ns]);
+        ip(args);
       } catch {
-        // not created
+        // not created, or gone with its namespace
       }
     }
   };
+  // Always leave the machine as it was: on normal exit, on an exception, and on Ctrl-C or a kill.
+  const interrupted = (): void => {
+    cleanup();
+    process.exit(130);
+  };
   process.once("exit", cleanup);
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
   try {
     try {
       ip(["netns", "add", nsA]);
@@ -411,6 +418,8 @@ export async function measureKeepalive(trials: number, progress: (line: string) 
   } finally {
     cleanup();
     process.removeListener("exit", cleanup);
+    process.removeListener("SIGINT", interrupted);
+    process.removeListener("SIGTERM", interrupted);
   }
 }
 
