@@ -253,7 +253,8 @@ export async function runLab(scenario: Scenario, options: LabOptions = {}): Prom
         for (const event of classify(line, peerOf)) record({ t, board: board.record.id, ...event, line, fields: line.fields });
       },
       onExit(code, signal) {
-        record({ t: now(), board: board.record.id, name: "exit", args: [], text: signal ? `signal ${signal}` : `code ${code}` });
+        const how = signal ? `signal ${signal}` : `code ${code}`;
+        record({ t: now(), board: board.record.id, name: "exit", args: boardProcess.killedByLab ? [] : ["by-itself"], text: how });
       },
     });
     board.process = boardProcess;
@@ -437,5 +438,5 @@ export async function runLab(scenario: Scenario, options: LabOptions = {}): Prom
   const records = boards.map((b) => b.record);
   const expectations = scenario.expectations.map((expectation) => judge(expectation, events, scenario));
   const summary = summarize(scenario, records, events, expectations);
-  return { scenario, boards: records, events, expectations, summary, passed: expectations.every((e) => e.passed) };
+  return { scenario, boards: records, events, expectations, summary, passed: summary.passed };
 }

@@ -35,6 +35,8 @@ export class BoardProcess {
   readonly child: ChildProcess;
   readonly exited: Promise<void>;
   stopped = false;
+  /** The lab ended it (crash, reboot, power-on, end of run), as opposed to the board dying by itself. */
+  killedByLab = false;
 
   constructor(options: BoardProcessOptions) {
     installExitHook();
@@ -100,6 +102,7 @@ export class BoardProcess {
 
   /** SIGKILL: the kernel closes every socket of the process (FIN, or RST where data was unread). */
   async kill(): Promise<void> {
+    this.killedByLab = true;
     if (this.running) this.child.kill("SIGKILL");
     await this.exited;
   }
@@ -108,6 +111,7 @@ export class BoardProcess {
   async stop(graceMs = 2000): Promise<void> {
     if (!this.running) return this.exited;
     if (this.stopped) return this.kill();
+    this.killedByLab = true;
     this.child.kill("SIGTERM");
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);

@@ -29,6 +29,8 @@ export interface BoardSummary {
   /** Sessions this board (as a server) declared offline, with how silent they were. */
   offlineVerdicts: { atMs: number; peer?: string; silentMs?: number }[];
   messages: { sent: number; echoed: number; lost: number };
+  /** Times the board's process ended without the lab ending it (an XS abort, a crash of the simulator itself). */
+  diedAtMs: { atMs: number; how: string }[];
   /** ECHO round trips (client), median and worst, in ms; undefined without echo replies. */
   rttMs?: { p50: number; max: number };
   stderrLines: number;
@@ -171,6 +173,7 @@ export function summarize(scenario: Scenario, boards: BoardRecord[], events: Lab
       outages: outages.map((o) => ({ ...o, lostAtMs: ms(o.lostAtMs), onlineAtMs: ms(o.onlineAtMs), outageMs: ms(o.outageMs) })),
       offlineVerdicts: mine.filter((e) => e.name === "offline").map((e) => ({ atMs: ms(e.t)!, peer: e.args[0], silentMs: num(e.fields?.silentMs) })),
       messages: messages(mine),
+      diedAtMs: mine.filter((e) => e.name === "exit" && e.args[0] === "by-itself").map((e) => ({ atMs: ms(e.t)!, how: e.text ?? "?" })),
       rttMs: roundTrips(mine),
       stderrLines: mine.filter((e) => e.name === "stderr").length,
     };
@@ -213,7 +216,8 @@ export function summarize(scenario: Scenario, boards: BoardRecord[], events: Lab
     boards: summaries,
     incidents,
     expectations,
-    passed: expectations.every((e) => e.passed),
+    // A board whose process ends by itself (an XS abort) fails the run whatever the expectations say.
+    passed: expectations.every((e) => e.passed) && summaries.every((b) => b.diedAtMs.length === 0),
   };
 }
 
@@ -260,6 +264,7 @@ export function formatSummary(summary: Summary, options: { color?: boolean } = {
       );
     for (const v of b.offlineVerdicts)
       out.push(`  ${b.id}: declared ${v.peer ?? "a client"} offline at ${sec(v.atMs)}${v.silentMs !== undefined ? ` after ${v.silentMs} ms of silence` : ""}`);
+    for (const d of b.diedAtMs) out.push(red(`  ${b.id}: the process ended by itself at ${sec(d.atMs)} (${d.how}); see its stderr lines (!) in the live log`));
     if (b.stderrLines) out.push(`  ${b.id}: ${b.stderrLines} line(s) on stderr (see the live log)`);
   }
 
@@ -283,6 +288,8 @@ export function formatSummary(summary: Summary, options: { color?: boolean } = {
     const failed = summary.expectations.filter((e) => !e.passed).length;
     out.push("", failed ? red(`${failed} of ${summary.expectations.length} expectations failed`) : green(`all ${summary.expectations.length} expectations passed`));
   }
+  const died = summary.boards.filter((b) => b.diedAtMs.length > 0).map((b) => b.id);
+  if (died.length) out.push("", red(`failed: ${died.join(", ")} ended by itself (a board must never abort)`));
   out.push(
     "",
     "More: one scenario per fault (npx linklab lab --list, then e.g. npx linklab lab power-off); every log line explained in",

@@ -68,6 +68,17 @@ describe("linklab lab", function () {
     ]);
   });
 
+  it("fails the run when a board's process ends by itself (an XS abort), and says which", async () => {
+    const file = join(dir, "abort.lab");
+    writeFileSync(file, `app ${fixture}\nnetwork 127.0.23.2\nduration 1.5s\nboard X role=abort tickMs=300\nboard L role=listen\n`);
+    child = linklab(["lab", file]);
+    assert.deepEqual(await child.waitForExit(30_000), { code: 1, signal: null });
+    const out = child.stdout.join("\n");
+    assert.match(out, /X +! XS abort: unhandled exception/, "the board's stderr is shown, marked !");
+    assert.match(out, /X: the process ended by itself at -?[\d.]+s \(code 1\)/);
+    assert.match(out, /failed: X ended by itself/);
+  });
+
   it("exits 1 when an expectation fails, and says which", async () => {
     const file = join(dir, "fail.lab");
     writeFileSync(file, `app ${fixture}\nnetwork 127.0.22.2\nduration 1s\nboard L role=listen\nexpect L peer-closed between 0s and 1s\n`);
