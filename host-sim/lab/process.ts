@@ -34,7 +34,8 @@ export class BoardProcess {
   readonly id: string;
   readonly child: ChildProcess;
   readonly exited: Promise<void>;
-  stopped = false;
+  /** Powered off (SIGSTOP): it hears nothing and is killed, not asked, at the end. */
+  frozen = false;
   /** The lab ended it (crash, reboot, power-on, end of run), as opposed to the board dying by itself. */
   killedByLab = false;
 
@@ -91,13 +92,13 @@ export class BoardProcess {
       // The board died between the check and the write: nothing to deliver to.
       void error;
     });
-    return !this.stopped;
+    return !this.frozen;
   }
 
   /** Power cut: the process stops dead; its kernel keeps the sockets open and still ACKs. */
   freeze(): void {
     if (this.running) this.child.kill("SIGSTOP");
-    this.stopped = true;
+    this.frozen = true;
   }
 
   /** SIGKILL: the kernel closes every socket of the process (FIN, or RST where data was unread). */
@@ -110,7 +111,7 @@ export class BoardProcess {
   /** End of a run: ask politely (SIGTERM closes sockets cleanly), then kill after `graceMs`. */
   async stop(graceMs = 2000): Promise<void> {
     if (!this.running) return this.exited;
-    if (this.stopped) return this.kill();
+    if (this.frozen) return this.kill();
     this.killedByLab = true;
     this.child.kill("SIGTERM");
     let timer: NodeJS.Timeout | undefined;
