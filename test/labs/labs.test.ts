@@ -4,11 +4,21 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { LabResult } from "../../host-sim/lab/lab.ts";
 import { formatSummary } from "../../host-sim/lab/summary.ts";
 import { extractQuotes, findQuote } from "./quotes.ts";
 import { exercises, labsDir, runLines, runScenario, simulatorMissing } from "./support.ts";
 
 const all = exercises();
+
+/** The lab's own lines and the I/W/E lines of the boards that failing expectations name, to see what happened. */
+function story(result: LabResult): string {
+  const boards = new Set(result.expectations.filter((e) => !e.passed).flatMap((e) => e.text.split(/\s+/)).filter((w) => result.boards.some((b) => b.id === w)));
+  const lines = result.events
+    .filter((e) => e.board === "lab" || (boards.has(e.board) && (e.name === "stderr" || (e.name === "line" && !/^\s*\d+ D /.test(e.text ?? "")))))
+    .map((e) => `${(e.t / 1000).toFixed(2).padStart(7)} ${e.board.padEnd(6)} ${e.text ?? e.name}`);
+  return `Lines of ${[...boards].join(", ")} (last 80):\n${lines.slice(-80).join("\n")}`;
+}
 
 describe("lab exercises in docs/labs", () => {
   it("has exercises 1 to 7, one file each, each with its scenario lab-N in host-sim/scenarios", () => {
@@ -34,7 +44,7 @@ describe("lab exercises in docs/labs", () => {
 });
 
 describe("lab exercises against real runs of their scenarios", function () {
-  // Seven scenarios of 7 to 17 s, two at a time, plus board boots: about a minute in all.
+  // Seven scenarios of 7 to 19 s, two at a time, plus board boots: one to two minutes in all.
   this.timeout(120_000);
 
   before(async function () {
@@ -51,7 +61,7 @@ describe("lab exercises against real runs of their scenarios", function () {
     describe(`exercise ${exercise.number} (${exercise.doc})`, () => {
       it("meets the expectations of its scenario", async () => {
         const result = await runScenario(exercise.scenarioFile);
-        assert.ok(result.passed, `${exercise.doc}: host-sim/scenarios/lab-${exercise.number}.lab failed:\n${formatSummary(result.summary)}`);
+        assert.ok(result.passed, `${exercise.doc}: host-sim/scenarios/lab-${exercise.number}.lab failed:\n${formatSummary(result.summary)}\n${story(result)}`);
       });
 
       it("quotes only log lines that its scenario really prints", async () => {
