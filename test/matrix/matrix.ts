@@ -191,14 +191,14 @@ function cell(runs: MatrixRow[], kind: Kind): string {
     .map((m) => {
       const w = worst(runs, m.text);
       const anchor = m.text.replace(/^.* of /, "");
-      return `${m.board} ${m.event} ≤ ${sec(m.boundMs!)} of ${anchor}: **${w === undefined ? "missing" : sec(w)}**`;
+      return `${m.board} ${m.event} ≤ ${sec(m.boundMs!)} of ${anchor}: **${w === undefined ? "missing" : (w / 1000).toFixed(2)}**`;
     })
     .join("<br>");
 }
 
 function guards(runs: MatrixRow[]): string {
   const items = runs[0].measured.filter((m) => m.negated);
-  return items.length ? items.map((m) => `no ${m.board} ${m.event}${m.text.includes(" of ") ? "" : ""}`).join(", ") : "-";
+  return items.length ? items.map((m) => `no ${m.board} ${m.event}`).join(", ") : "-";
 }
 
 function echoCell(runs: MatrixRow[]): string {
