@@ -1,8 +1,8 @@
 // Each lab fault, proven by what the peers' sockets see. The boards run test/lab/fixtures/peer: a listener that
 // echoes and a client that writes a tick every tickMs and logs every echo, close and error, so what is asserted is
 // the raw ECMA-419 view of the fault, not the firmware's interpretation of it.
-// The scenarios run three at a time (each on its own 127.0.Y network) as soon as the suite starts; each test
-// awaits its own run, so the suite takes about a third of the sum of the runs.
+// The scenarios run five at a time (each on its own 127.0.Y network) as soon as the suite starts; each test
+// awaits its own run, so the suite takes about as long as its two longest runs.
 import assert from "node:assert/strict";
 import type { LabResult } from "../../host-sim/lab/lab.ts";
 import { limiter } from "../support/limit.ts";
@@ -104,7 +104,7 @@ describe("lab faults, as the peers see them", function () {
   const run = (name: string): Promise<LabResult> => runs.get(name)!;
 
   before(() => {
-    const limit = limiter(3);
+    const limit = limiter(5);
     for (const [name, text] of Object.entries(scenarios)) {
       const result = limit(() => runInline(name, text));
       result.catch(() => {}); // reported by the test that awaits it
