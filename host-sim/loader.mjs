@@ -5,9 +5,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve as resolvePath } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import * as tsNode from "ts-node/esm";
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+// ts-node (and with it the TypeScript compiler) loads only when a file is not in the transpile cache
+// (ts-cache.mjs) or a specifier needs its resolver: a warm board starts without it.
+let tsNode;
+const typescriptHooks = async () => (tsNode ??= await import("ts-node/esm"));
 
 /** Moddable module specifier -> host-sim implementation. */
 export const moddableModules = {
@@ -89,10 +93,19 @@ export async function resolve(specifier, context, nextResolve) {
     const found = appModulePath(specifier, dirname(fileURLToPath(context.parentURL)));
     if (found) return { url: pathToFileURL(found).href, format: "module", shortCircuit: true };
   }
-  const result = await tsNode.resolve(specifier, context, nextResolve);
+  let result;
+  try {
+    result = await nextResolve(specifier, context);
+  } catch (error) {
+    if (error?.code !== "ERR_MODULE_NOT_FOUND") throw error;
+    result = await (await typescriptHooks()).resolve(specifier, context, nextResolve); // e.g. "./x.js" meaning x.ts
+  }
   // Moddable modules are always ES modules, whatever package.json (if any) sits above an app directory.
   if (/^file:.*\.(ts|js)$/.test(result.url) && !result.url.includes("/node_modules/")) return { ...result, format: "module" };
   return result;
 }
 
-export const load = tsNode.load;
+export async function load(url, context, nextLoad) {
+  if (/^file:.*\.ts$/.test(url)) return (await typescriptHooks()).load(url, context, nextLoad);
+  return nextLoad(url, context);
+}

@@ -10,3 +10,5 @@ process.env.TS_NODE_TRANSPILE_ONLY ??= "true";
 // Emit ES modules for every .ts file, including app directories outside this package (Moddable modules are ESM).
 process.env.TS_NODE_COMPILER_OPTIONS ??= JSON.stringify({ module: "esnext", moduleResolution: "bundler" });
 register("./loader.mjs", import.meta.url);
+// Registered last, so it runs first: a disk cache of transpiled .ts files (ts-cache.mjs).
+register("./ts-cache.mjs", import.meta.url);

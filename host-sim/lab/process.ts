@@ -1,5 +1,5 @@
 // One simulated board as its own operating-system process (`linklab run <app> key=value...`, started as
-// `node --import host-sim/lab/register-cached.mjs host-sim/cli.ts run ...`: bin.mjs plus a transpile cache), with
+// `node --import host-sim/register.mjs host-sim/cli.ts run ...`, which is what bin.mjs does), with
 // its serial log (stdout) and stderr split into lines, and an IPC channel for board commands. The lab can freeze it
 // (SIGSTOP: power cut, the kernel keeps its sockets), kill it (SIGKILL: the kernel closes them) and start it again.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -8,8 +8,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { BoardCommand } from "../runtime/board.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** The simulator's hooks plus the lab's transpile cache: a board boots in about a third of the time. */
-const registerUrl = pathToFileURL(join(here, "register-cached.mjs")).href;
+/** The simulator's hooks, with their transpile cache (host-sim/ts-cache.mjs). */
+const registerUrl = pathToFileURL(join(here, "..", "register.mjs")).href;
 const cliPath = join(here, "..", "cli.ts");
 
 export interface BoardProcessOptions {

@@ -5,13 +5,18 @@ import { mergeConfig, parseWords, AppError, type App } from "../../host-sim/app.
 
 installGlobals();
 
+// The XS globals as this test sees them (the host type world does not declare XS's globals on purpose).
+const xs = globalThis as unknown as { trace: (...values: (string | number | boolean)[]) => void };
+const XString = String as unknown as { fromArrayBuffer(buffer: ArrayBufferLike): string };
+const XArrayBuffer = ArrayBuffer as unknown as { fromString(text: string): ArrayBuffer & { concat(...more: ArrayBufferLike[]): ArrayBuffer } };
+
 describe("XS globals on the simulator", () => {
   it("trace writes its arguments joined, with no newline added", () => {
     const out: string[] = [];
     setTraceSink((text) => out.push(text));
     try {
-      trace("a", 1, true);
-      trace("b\n");
+      xs.trace("a", 1, true);
+      xs.trace("b\n");
     } finally {
       setTraceSink((text) => process.stdout.write(text));
     }
@@ -19,27 +24,27 @@ describe("XS globals on the simulator", () => {
   });
 
   it("ArrayBuffer.fromString encodes UTF-8 and String.fromArrayBuffer decodes it back", () => {
-    const buffer = ArrayBuffer.fromString("héllo ✓");
+    const buffer = XArrayBuffer.fromString("héllo ✓");
     assert.equal(buffer.byteLength, 10);
-    assert.equal(String.fromArrayBuffer(buffer), "héllo ✓");
+    assert.equal(XString.fromArrayBuffer(buffer), "héllo ✓");
   });
 
   it("String.fromArrayBuffer throws TypeError on invalid UTF-8, as xsString.c does", () => {
-    assert.throws(() => String.fromArrayBuffer(new Uint8Array([0x41, 0xff]).buffer), { name: "TypeError", message: "invalid UTF-8" });
-    assert.throws(() => String.fromArrayBuffer(new Uint8Array([0xe2, 0x9c]).buffer), { name: "TypeError", message: "invalid UTF-8" });
+    assert.throws(() => XString.fromArrayBuffer(new Uint8Array([0x41, 0xff]).buffer), { name: "TypeError", message: "invalid UTF-8" });
+    assert.throws(() => XString.fromArrayBuffer(new Uint8Array([0xe2, 0x9c]).buffer), { name: "TypeError", message: "invalid UTF-8" });
   });
 
   it("String.fromArrayBuffer keeps NUL bytes", () => {
-    assert.equal(String.fromArrayBuffer(new Uint8Array([0x41, 0, 0x42]).buffer), "A\u0000B");
+    assert.equal(XString.fromArrayBuffer(new Uint8Array([0x41, 0, 0x42]).buffer), "A\u0000B");
   });
 
   it("String.fromArrayBuffer refuses a typed array view (only ArrayBuffer instances)", () => {
-    assert.throws(() => String.fromArrayBuffer(new Uint8Array([0x41]) as unknown as ArrayBuffer), TypeError);
+    assert.throws(() => XString.fromArrayBuffer(new Uint8Array([0x41]) as unknown as ArrayBuffer), TypeError);
   });
 
   it("ArrayBuffer.prototype.concat joins buffers", () => {
-    const joined = ArrayBuffer.fromString("ab").concat(ArrayBuffer.fromString("cd"));
-    assert.equal(String.fromArrayBuffer(joined), "abcd");
+    const joined = XArrayBuffer.fromString("ab").concat(XArrayBuffer.fromString("cd"));
+    assert.equal(XString.fromArrayBuffer(joined), "abcd");
   });
 });
 

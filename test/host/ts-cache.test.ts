@@ -1,16 +1,15 @@
-// The lab's transpile cache (host-sim/lab/ts-cache.mjs): a second process gets the same program from the cache,
+// The simulator's transpile cache (host-sim/ts-cache.mjs): a second process gets the same program from the cache,
 // and a file whose text changed is transpiled again, never served stale.
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Child } from "../support/child.ts";
-import { labTestDir } from "./support.ts";
+import { Child, repoDir } from "../support/child.ts";
 
-const register = pathToFileURL(join(labTestDir, "..", "..", "host-sim", "lab", "register-cached.mjs")).href;
+const register = pathToFileURL(join(repoDir, "host-sim", "register.mjs")).href;
 
-describe("the lab's transpile cache", function () {
+describe("the simulator's transpile cache", function () {
   this.timeout(30_000);
   let dir: string;
   let child: Child | undefined;
