@@ -184,8 +184,8 @@ function worst(runs: MatrixRow[], text: string): number | undefined {
 }
 
 function cell(runs: MatrixRow[], kind: Kind): string {
-  const first = runs[0];
-  const items = first.measured.filter((m) => m.kind === kind && !m.negated && m.boundMs !== undefined);
+  const latest = runs[runs.length - 1];
+  const items = latest.measured.filter((m) => m.kind === kind && !m.negated && m.boundMs !== undefined);
   if (items.length === 0) return "-";
   return items
     .map((m) => {
@@ -197,16 +197,16 @@ function cell(runs: MatrixRow[], kind: Kind): string {
 }
 
 function guards(runs: MatrixRow[]): string {
-  const items = runs[0].measured.filter((m) => m.negated);
+  const items = runs[runs.length - 1].measured.filter((m) => m.negated);
   return items.length ? items.map((m) => `no ${m.board} ${m.event}`).join(", ") : "-";
 }
 
 function echoCell(runs: MatrixRow[]): string {
-  const boards = runs[0].echo.map((e) => e.board);
+  const boards = runs[runs.length - 1].echo.map((e) => e.board);
   if (boards.length === 0) return "-";
   return boards
     .map((board) => {
-      const all = runs.map((row) => row.echo.find((e) => e.board === board)!);
+      const all = runs.map((row) => row.echo.find((e) => e.board === board)).filter((e): e is EchoAccount => e !== undefined);
       const sum = (key: "sent" | "echoed" | "lost" | "dropped" | "unaccounted"): number => all.reduce((total, e) => total + e[key], 0);
       const dropped = sum("dropped") ? ` +${sum("dropped")} refused` : "";
       return `${board} ${sum("sent")}/${sum("echoed")}/${sum("lost")}${dropped}${sum("unaccounted") ? ` **${sum("unaccounted")} unaccounted**` : ""}`;
@@ -227,16 +227,19 @@ function silenceCell(runs: MatrixRow[]): string {
     .join("<br>");
 }
 
-/** A markdown table, one line per scenario, worst figures over all the runs given (each run: every row of a matrix). */
+/**
+ * A markdown table, one line per scenario, worst figures over all the runs given (each run: every row of a matrix).
+ * The last run names the scenarios and their expectations (the newest wording); older runs add their figures.
+ */
 export function markdownTable(runs: MatrixRow[][]): string {
-  const scenarios = runs[0].map((row) => row.scenario);
+  const scenarios = runs[runs.length - 1].map((row) => row.scenario);
   const lines = [
     "| fault | role under fault | verdict: bound and worst measured (s) | silence at a heartbeat verdict (board clock) | recovery: bound and worst measured (s) | must not happen | ECHO sent/echoed/lost (all runs) | runs passed |",
     "|---|---|---|---|---|---|---|---|",
   ];
   for (const scenario of scenarios) {
     const rows = runs.map((run) => run.find((row) => row.scenario === scenario)).filter((row): row is MatrixRow => row !== undefined);
-    const { fault, role } = rows[0];
+    const { fault, role } = rows[rows.length - 1];
     lines.push(
       `| ${fault} | ${role === "all" ? "all (network-wide)" : role} | ${cell(rows, "verdict")} | ${silenceCell(rows)} | ${cell(rows, "recovery")} | ${guards(rows)} | ${echoCell(rows)} | ${rows.filter((r) => r.passed).length}/${rows.length} |`,
     );
