@@ -207,7 +207,7 @@ export class FakeListener implements ListenerSocket {
   }
 
   /** A peer completes the three-way handshake; returns the socket the server adopted (or undefined). */
-  connect(remoteAddress = "10.0.0.9", remotePort = this.#nextPeerPort++): FakeTCP | undefined {
+  connect(remoteAddress = "127.0.0.9", remotePort = this.#nextPeerPort++): FakeTCP | undefined {
     const raw = new FakeTCP({ address: remoteAddress, port: remotePort });
     raw.ready = true;
     this.#pending.push(raw);
@@ -247,7 +247,7 @@ export class FakeUDP implements UdpSocket {
     this.groups.push(group);
   }
 
-  deliver(data: string | Uint8Array, address = "10.0.0.1", port = 40001): void {
+  deliver(data: string | Uint8Array, address = "127.0.0.1", port = 40001): void {
     const bytes = bytesOf(data);
     const buffer = bytes.slice().buffer as ArrayBuffer;
     const datagram = Object.assign(buffer, { address, port });

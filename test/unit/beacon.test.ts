@@ -27,17 +27,17 @@ describe("linklab/beacon", () => {
   it("sends the beacon at once and then every beaconMs to beaconAddress:beaconPort", () => {
     const h = sender();
     h.fc.advance(1000);
-    h.s.start("10.0.0.1");
+    h.s.start("127.0.0.1");
     h.fc.advance(4000);
     const sent = h.net.udps[0].sent;
     assert.equal(sent.length, 3);
-    assert.deepEqual(sent[0], { text: "LINKLAB1 id=s1 role=server ip=10.0.0.1 port=8420 seq=0 uptimeMs=1000", address: "255.255.255.255", port: 8421 });
+    assert.deepEqual(sent[0], { text: "LINKLAB1 id=s1 role=server ip=127.0.0.1 port=8420 seq=0 uptimeMs=1000", address: "255.255.255.255", port: 8421 });
     assert.match(sent[2].text, / seq=2 uptimeMs=5000$/);
   });
 
   it("samples the routine sent lines: the first and every Nth at info, the rest at debug", () => {
     const h = sender({ beaconMs: 100 });
-    h.s.start("10.0.0.1");
+    h.s.start("127.0.0.1");
     h.fc.advance(1900);
     const sentLines = h.lines.filter((l) => l.includes("beacon sent"));
     assert.equal(sentLines.length, 20);
@@ -46,7 +46,7 @@ describe("linklab/beacon", () => {
 
   it("keeps going when a send fails (broadcast refused) and logs it rate-limited", () => {
     const h = sender({ beaconMs: 100 });
-    h.s.start("10.0.0.1");
+    h.s.start("127.0.0.1");
     h.net.udps[0].failWrites = true;
     h.fc.advance(5000);
     assert.equal(h.s.state, "sending");
@@ -56,19 +56,19 @@ describe("linklab/beacon", () => {
 
   it("stops sending and releases its socket on stop, and does nothing with beaconMs=0", () => {
     const h = sender();
-    h.s.start("10.0.0.1");
+    h.s.start("127.0.0.1");
     h.s.stop("wifi-disconnect");
     assert.ok(h.net.udps[0].closed);
     assert.equal(h.fc.pendingTimers, 0);
     const off = sender({ beaconMs: 0 });
-    off.s.start("10.0.0.1");
+    off.s.start("127.0.0.1");
     assert.equal(off.net.udps.length, 0);
   });
 
   it("hands a well-formed beacon to its callback with the sender's address", () => {
     const h = listener();
-    h.udp.deliver("LINKLAB1 id=s1 role=server ip=10.0.0.1 port=8420 seq=3 uptimeMs=99", "10.0.0.1");
-    assert.deepEqual(h.heard, [{ beacon: { id: "s1", role: "server", ip: "10.0.0.1", port: 8420, seq: 3, uptimeMs: 99 }, from: "10.0.0.1" }]);
+    h.udp.deliver("LINKLAB1 id=s1 role=server ip=127.0.0.1 port=8420 seq=3 uptimeMs=99", "127.0.0.1");
+    assert.deepEqual(h.heard, [{ beacon: { id: "s1", role: "server", ip: "127.0.0.1", port: 8420, seq: 3, uptimeMs: 99 }, from: "127.0.0.1" }]);
     assert.ok(h.lines.some((l) => l.includes("I udp.beacon: beacon heard server=s1")));
   });
 
@@ -100,7 +100,7 @@ describe("linklab/beacon", () => {
     const h = listener();
     h.l.stop();
     assert.ok(h.udp.closed);
-    h.udp.deliver("LINKLAB1 id=s1 role=server ip=10.0.0.1 port=8420 seq=3 uptimeMs=99");
+    h.udp.deliver("LINKLAB1 id=s1 role=server ip=127.0.0.1 port=8420 seq=3 uptimeMs=99");
     assert.equal(h.heard.length, 0);
   });
 });

@@ -4,7 +4,7 @@ import { captureLog, FakeClock, FakeNet, type FakeTCP } from "../support/fakes.t
 
 const base: ClientOptions = {
   id: "c1",
-  server: "10.0.0.1",
+  server: "127.0.0.1",
   port: 8420,
   token: "",
   maxLine: 256,
@@ -37,7 +37,7 @@ const WELCOME = "WELCOME s1 session=1 heartbeatMs=1000 timeoutMs=3000\n";
 function online(h: ReturnType<typeof setup>, welcome = WELCOME): FakeTCP {
   if (h.client.state === "idle") {
     h.client.start();
-    h.client.linkUp("10.0.0.2");
+    h.client.linkUp("127.0.0.2");
   }
   const s = h.net.last();
   s.connect();
@@ -52,39 +52,39 @@ describe("linklab/client state machine", () => {
     h.client.start();
     assert.equal(h.client.state, "idle");
     assert.equal(h.net.sockets.length, 0);
-    h.client.linkUp("10.0.0.2");
+    h.client.linkUp("127.0.0.2");
     assert.equal(h.client.state, "connecting");
-    assert.deepEqual([h.net.last().remoteAddress, h.net.last().remotePort], ["10.0.0.1", 8420]);
+    assert.deepEqual([h.net.last().remoteAddress, h.net.last().remotePort], ["127.0.0.1", 8420]);
     assert.ok(h.has(/I tcp.client: state idle->connecting reason=link-up/));
-    assert.ok(h.has(/connecting \(SYN sent\) server=10.0.0.1:8420/));
+    assert.ok(h.has(/connecting \(SYN sent\) server=127.0.0.1:8420/));
   });
 
   it("waits for a beacon with server=auto (idle -> discovering -> connecting)", () => {
     const h = setup({ server: "auto" });
     h.client.start();
-    h.client.linkUp("10.0.0.2");
+    h.client.linkUp("127.0.0.2");
     assert.equal(h.client.state, "discovering");
     assert.equal(h.net.sockets.length, 0);
-    h.client.offerServer("s1", "10.0.0.7", 9000);
+    h.client.offerServer("s1", "127.0.0.7", 9000);
     assert.equal(h.client.state, "connecting");
-    assert.deepEqual([h.net.last().remoteAddress, h.net.last().remotePort], ["10.0.0.7", 9000]);
+    assert.deepEqual([h.net.last().remoteAddress, h.net.last().remotePort], ["127.0.0.7", 9000]);
   });
 
   it("follows the first server it heard and ignores beacons of other servers", () => {
     const h = setup({ server: "auto" });
     h.client.start();
-    h.client.linkUp("10.0.0.2");
-    h.client.offerServer("s1", "10.0.0.7", 9000);
-    h.client.offerServer("s2", "10.0.0.8", 9000);
-    assert.equal(h.client.server, "10.0.0.7:9000");
-    h.client.offerServer("s1", "10.0.0.9", 9000);
-    assert.equal(h.client.server, "10.0.0.9:9000");
+    h.client.linkUp("127.0.0.2");
+    h.client.offerServer("s1", "127.0.0.7", 9000);
+    h.client.offerServer("s2", "127.0.0.8", 9000);
+    assert.equal(h.client.server, "127.0.0.7:9000");
+    h.client.offerServer("s1", "127.0.0.9", 9000);
+    assert.equal(h.client.server, "127.0.0.9:9000");
   });
 
   it("sends HELLO once TCP is connected (connecting -> handshaking)", () => {
     const h = setup({ token: "t0k" });
     h.client.start();
-    h.client.linkUp("10.0.0.2");
+    h.client.linkUp("127.0.0.2");
     const s = h.net.last();
     assert.equal(s.written, "", "nothing written before the handshake completes");
     s.connect();
@@ -111,7 +111,7 @@ describe("linklab/client state machine", () => {
   it("backs off after a refused connect and tries again after the delay (connecting -> waiting -> connecting)", () => {
     const h = setup({}, () => 0.5);
     h.client.start();
-    h.client.linkUp("10.0.0.2");
+    h.client.linkUp("127.0.0.2");
     h.net.last().refuse();
     assert.equal(h.client.state, "waiting");
     assert.ok(h.has(/connect failed \(refused or unreachable/));
@@ -126,7 +126,7 @@ describe("linklab/client state machine", () => {
   it("grows the backoff cap after each failure", () => {
     const h = setup({}, () => 0.999999);
     h.client.start();
-    h.client.linkUp("10.0.0.2");
+    h.client.linkUp("127.0.0.2");
     const delays: number[] = [];
     for (let i = 0; i < 4; i++) {
       h.net.last().refuse();
@@ -140,7 +140,7 @@ describe("linklab/client state machine", () => {
   it("abandons a connect that does not complete within connectTimeoutMs", () => {
     const h = setup({ connectTimeoutMs: 1000 });
     h.client.start();
-    h.client.linkUp("10.0.0.2");
+    h.client.linkUp("127.0.0.2");
     const s = h.net.last();
     h.fc.advance(999);
     assert.equal(h.client.state, "connecting");
@@ -155,7 +155,7 @@ describe("linklab/client state machine", () => {
   it("gives up on a server that never sends WELCOME (handshaking -> lost -> waiting)", () => {
     const h = setup({ handshakeMs: 2000 });
     h.client.start();
-    h.client.linkUp("10.0.0.2");
+    h.client.linkUp("127.0.0.2");
     h.net.last().connect();
     h.fc.advance(2300);
     assert.equal(h.client.state, "waiting");
@@ -166,7 +166,7 @@ describe("linklab/client state machine", () => {
   it("backs off when the server refuses with ERR busy (handshaking -> waiting)", () => {
     const h = setup();
     h.client.start();
-    h.client.linkUp("10.0.0.2");
+    h.client.linkUp("127.0.0.2");
     const s = h.net.last();
     s.connect();
     s.receive("ERR busy server has 8 sessions\n");
@@ -234,7 +234,7 @@ describe("linklab/client state machine", () => {
   it("resets the backoff once online", () => {
     const h = setup({}, () => 0.999999);
     h.client.start();
-    h.client.linkUp("10.0.0.2");
+    h.client.linkUp("127.0.0.2");
     h.net.last().refuse();
     h.fc.advance(1000);
     h.net.last().refuse();
@@ -259,7 +259,7 @@ describe("linklab/client state machine", () => {
     assert.ok(s.closed);
     h.fc.advance(60000);
     assert.equal(h.net.sockets.length, 1, "no attempts while the link is down");
-    h.client.linkUp("10.0.0.3");
+    h.client.linkUp("127.0.0.3");
     assert.equal(h.client.state, "connecting");
     assert.equal(h.net.sockets.length, 2);
   });
@@ -267,11 +267,11 @@ describe("linklab/client state machine", () => {
   it("skips the rest of the backoff when the link comes back (waiting -> connecting at once)", () => {
     const h = setup({ backoffBaseMs: 10000, backoffMaxMs: 60000, connectTimeoutMs: 30000 });
     h.client.start();
-    h.client.linkUp("10.0.0.2");
+    h.client.linkUp("127.0.0.2");
     h.net.last().refuse();
     assert.equal(h.client.state, "waiting");
     h.client.linkDown("lost-ip");
-    h.client.linkUp("10.0.0.5");
+    h.client.linkUp("127.0.0.5");
     assert.equal(h.client.state, "connecting");
     assert.equal(h.net.sockets.length, 2);
     h.fc.advance(20000);
@@ -311,7 +311,7 @@ describe("linklab/client state machine", () => {
     const count = h.lines.length;
     h.fc.advance(10000);
     s.receive("PING 1\n");
-    h.client.linkUp("10.0.0.2");
+    h.client.linkUp("127.0.0.2");
     assert.equal(h.lines.length, count, "nothing logged after close");
     assert.equal(h.fc.pendingTimers, 0, "no timer left behind");
   });
@@ -324,7 +324,7 @@ describe("linklab/client host names", () => {
     const { log, lines } = captureLog(fc.clock);
     const client = new Client({ ...base, server: "lab-server.local" }, { TCP: net.TCP, timers: fc.timers, clock: fc.clock, log: log.tag("tcp.client"), random: () => 0, resolve: answer });
     client.start();
-    client.linkUp("10.0.0.2");
+    client.linkUp("127.0.0.2");
     return { fc, net, client, lines };
   }
 
@@ -333,10 +333,10 @@ describe("linklab/client host names", () => {
     const h = named((_host, cb) => (reply = cb));
     assert.equal(h.client.state, "resolving");
     assert.equal(h.net.sockets.length, 0);
-    reply!("10.0.0.44");
+    reply!("127.0.0.44");
     assert.equal(h.client.state, "connecting");
-    assert.equal(h.net.last().remoteAddress, "10.0.0.44");
-    assert.ok(h.lines.some((l) => /host name resolved \(DNS\) host=lab-server.local ip=10.0.0.44/.test(l)));
+    assert.equal(h.net.last().remoteAddress, "127.0.0.44");
+    assert.ok(h.lines.some((l) => /host name resolved \(DNS\) host=lab-server.local ip=127.0.0.44/.test(l)));
   });
 
   it("backs off when the lookup fails or never answers (resolving -> waiting)", () => {
@@ -352,7 +352,7 @@ describe("linklab/client host names", () => {
     let reply: ((a: string | undefined) => void) | undefined;
     const h = named((_host, cb) => (reply = cb));
     h.client.linkDown("wifi-disconnect");
-    reply!("10.0.0.44");
+    reply!("127.0.0.44");
     assert.equal(h.client.state, "paused");
     assert.equal(h.net.sockets.length, 0);
   });
@@ -439,14 +439,14 @@ describe("linklab/client traffic", () => {
   it("asks for TCP keep-alive when tcpKeepaliveS is set, and says so once", () => {
     const h = setup({ tcpKeepaliveS: 5 });
     h.client.start();
-    h.client.linkUp("10.0.0.2");
+    h.client.linkUp("127.0.0.2");
     assert.deepEqual(h.net.last().options.keepalive, { enable: true, idle: 5000, interval: 5000, count: 3 });
     h.net.last().refuse();
     h.fc.advance(1000);
     assert.equal(h.lines.filter((l) => l.includes("asking for TCP keep-alive")).length, 1);
     const plain = setup();
     plain.client.start();
-    plain.client.linkUp("10.0.0.2");
+    plain.client.linkUp("127.0.0.2");
     assert.equal(plain.net.last().options.keepalive, undefined);
   });
 
@@ -464,7 +464,7 @@ describe("linklab/client mode=short", () => {
   it("performs connect, HELLO, one ECHO, BYE for each message and rests idle in between", () => {
     const h = setup({ mode: "short" });
     h.client.start();
-    h.client.linkUp("10.0.0.2");
+    h.client.linkUp("127.0.0.2");
     assert.equal(h.client.state, "idle", "nothing to send, no connection");
     h.client.send("first");
     h.client.send("second");
@@ -489,7 +489,7 @@ describe("linklab/client mode=short", () => {
   it("finishes closing when the server sends FIN instead of BYE (closing -> idle)", () => {
     const h = setup({ mode: "short" });
     h.client.start();
-    h.client.linkUp("10.0.0.2");
+    h.client.linkUp("127.0.0.2");
     h.client.send("x");
     const s = h.net.last();
     s.connect();
@@ -503,7 +503,7 @@ describe("linklab/client mode=short", () => {
   it("closes anyway when the server never answers BYE", () => {
     const h = setup({ mode: "short" });
     h.client.start();
-    h.client.linkUp("10.0.0.2");
+    h.client.linkUp("127.0.0.2");
     h.client.send("x");
     const s = h.net.last();
     s.connect();

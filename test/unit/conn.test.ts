@@ -14,7 +14,7 @@ function setup(queueMax = 1024) {
     ended: (how) => events.push("ended:" + how),
     overflow: () => events.push("overflow"),
   };
-  const conn = new LineConnection(net.TCP, { address: "10.0.0.1", port: 8420 }, { maxLine: 64, queueMax, clock: fc.clock }, handlers);
+  const conn = new LineConnection(net.TCP, { address: "127.0.0.1", port: 8420 }, { maxLine: 64, queueMax, clock: fc.clock }, handlers);
   return { fc, net, conn, frames, events, socket: net.last() };
 }
 

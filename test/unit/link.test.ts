@@ -22,7 +22,7 @@ function setup(ssid = "lab") {
   const fc = new FakeClock();
   const { log, lines } = captureLog(fc.clock);
   const wifi = new FakeWifi();
-  let address = ssid ? "" : "192.168.4.7";
+  let address = ssid ? "" : "127.168.4.7";
   const link = new Link({ ssid, password: "pw" }, { wifi, getAddress: () => address, timers: fc.timers, clock: fc.clock, log: log.tag("wifi"), random: () => 0 });
   const events: LinkEvent[] = [];
   link.onChange((e) => events.push(e));
@@ -33,7 +33,7 @@ describe("linklab/link", () => {
   it("is up at once with no ssid, and only watches Wi-Fi events", () => {
     const h = setup("");
     h.link.start();
-    assert.deepEqual(h.events, [{ up: true, address: "192.168.4.7" }]);
+    assert.deepEqual(h.events, [{ up: true, address: "127.168.4.7" }]);
     assert.equal(h.wifi.stations.length, 1);
     assert.equal(h.wifi.stations[0].options, undefined, "no connect started");
   });
@@ -46,16 +46,16 @@ describe("linklab/link", () => {
     assert.equal(h.link.state, "down");
     h.fc.advance(60000);
     assert.equal(h.wifi.stations.length, 1, "nothing to rejoin without an ssid");
-    h.setAddress("192.168.4.8");
+    h.setAddress("127.168.4.8");
     h.wifi.say("gotIP");
-    assert.deepEqual(h.events.at(-1), { up: true, address: "192.168.4.8" });
+    assert.deepEqual(h.events.at(-1), { up: true, address: "127.168.4.8" });
   });
 
   it("is up at once when the board already joined before main ran, and rejoins after a disconnect", () => {
     const h = setup();
-    h.setAddress("192.168.4.7");
+    h.setAddress("127.168.4.7");
     h.link.start();
-    assert.deepEqual(h.events, [{ up: true, address: "192.168.4.7" }]);
+    assert.deepEqual(h.events, [{ up: true, address: "127.168.4.7" }]);
     assert.equal(h.wifi.stations[0].options, undefined, "watching, not connecting again");
     h.wifi.say("disconnect");
     h.fc.advance(250);
@@ -69,16 +69,16 @@ describe("linklab/link", () => {
     assert.deepEqual(h.wifi.stations[0].options, { ssid: "lab", password: "pw" });
     h.wifi.say("connect");
     assert.equal(h.link.state, "associated");
-    h.setAddress("192.168.4.7");
+    h.setAddress("127.168.4.7");
     h.wifi.say("gotIP");
-    assert.deepEqual(h.events, [{ up: true, address: "192.168.4.7" }]);
-    assert.ok(h.lines.some((l) => /I wifi: got IP address ip=192.168.4.7/.test(l)));
+    assert.deepEqual(h.events, [{ up: true, address: "127.168.4.7" }]);
+    assert.ok(h.lines.some((l) => /I wifi: got IP address ip=127.168.4.7/.test(l)));
   });
 
   it("reports down on disconnect, retries after a backoff, and up again on a new address", () => {
     const h = setup();
     h.link.start();
-    h.setAddress("192.168.4.7");
+    h.setAddress("127.168.4.7");
     h.wifi.say("gotIP");
     h.wifi.say("disconnect");
     assert.deepEqual(h.events.at(-1), { up: false, reason: "wifi-disconnect" });
@@ -86,9 +86,9 @@ describe("linklab/link", () => {
     assert.ok(h.wifi.stations[0].closed);
     h.fc.advance(250);
     assert.equal(h.wifi.stations.length, 2);
-    h.setAddress("192.168.4.9");
+    h.setAddress("127.168.4.9");
     h.wifi.say("gotIP");
-    assert.deepEqual(h.events.at(-1), { up: true, address: "192.168.4.9" });
+    assert.deepEqual(h.events.at(-1), { up: true, address: "127.168.4.9" });
   });
 
   it("retries when no IP arrives in time", () => {
@@ -104,11 +104,11 @@ describe("linklab/link", () => {
   it("reports down then up when the address changes without a disconnect", () => {
     const h = setup();
     h.link.start();
-    h.setAddress("192.168.4.7");
+    h.setAddress("127.168.4.7");
     h.wifi.say("gotIP");
-    h.setAddress("10.1.1.1");
+    h.setAddress("127.1.1.1");
     h.wifi.say("gotIP");
-    assert.deepEqual(h.events, [{ up: true, address: "192.168.4.7" }, { up: false, reason: "address-changed" }, { up: true, address: "10.1.1.1" }]);
+    assert.deepEqual(h.events, [{ up: true, address: "127.168.4.7" }, { up: false, reason: "address-changed" }, { up: true, address: "127.1.1.1" }]);
   });
 
   it("keeps telling the other listeners when one throws", () => {

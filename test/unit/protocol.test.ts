@@ -59,16 +59,16 @@ describe("linklab/protocol", () => {
   });
 
   it("checks dotted-quad IPv4 addresses", () => {
-    assert.ok(isIPv4("192.168.4.1"));
+    assert.ok(isIPv4("127.168.4.1"));
     assert.ok(isIPv4("255.255.255.255"));
     for (const a of ["256.1.1.1", "1.2.3", "01.2.3.4", "a.b.c.d", "1.2.3.4.5", ""]) assert.ok(!isIPv4(a), a);
   });
 
-  const beacon = { id: "s1", role: "server" as const, ip: "192.168.4.1", port: 8420, seq: 5, uptimeMs: 12000 };
+  const beacon = { id: "s1", role: "server" as const, ip: "127.168.4.1", port: 8420, seq: 5, uptimeMs: 12000 };
 
   it("formats the beacon in its exact shape and parses it back", () => {
     const text = formatBeacon(beacon);
-    assert.equal(text, "LINKLAB1 id=s1 role=server ip=192.168.4.1 port=8420 seq=5 uptimeMs=12000");
+    assert.equal(text, "LINKLAB1 id=s1 role=server ip=127.168.4.1 port=8420 seq=5 uptimeMs=12000");
     assert.deepEqual(parseBeacon(bytes(text)), { ok: true, beacon });
   });
 
@@ -79,7 +79,7 @@ describe("linklab/protocol", () => {
       good + " extra=1",
       good.replace("LINKLAB1", "LINKLAB2"),
       good.replace("role=server", "role=client"),
-      good.replace("ip=192.168.4.1", "ip=999.1.1.1"),
+      good.replace("ip=127.168.4.1", "ip=999.1.1.1"),
       good.replace("port=8420", "port=0"),
       good.replace("port=8420", "port=70000"),
       good.replace("seq=5", "seq=-5"),

@@ -9,10 +9,10 @@ function setup(overrides: Partial<ServerOptions> = {}) {
   const net = new FakeNet();
   const { log, lines } = captureLog(fc.clock);
   const server = new Server({ ...base, ...overrides }, { Listener: net.Listener, TCP: net.TCP, timers: fc.timers, clock: fc.clock, log: log.tag("tcp.server") });
-  server.start("10.0.0.1");
+  server.start("127.0.0.1");
   const listener = net.listeners[0];
   const connect = (port?: number): FakeTCP => {
-    const s = listener.connect("10.0.0.9", port);
+    const s = listener.connect("127.0.0.9", port);
     assert.ok(s, "server adopted the socket");
     return s;
   };
@@ -30,13 +30,13 @@ describe("linklab/server", () => {
     const h = setup();
     assert.equal(h.server.state, "listening");
     assert.equal(h.server.port, 8420);
-    assert.ok(h.has(/I tcp.server: state stopped->listening reason=start local=10.0.0.1:8420/));
+    assert.ok(h.has(/I tcp.server: state stopped->listening reason=start local=127.0.0.1:8420/));
   });
 
   it("logs each accepted connection with its 5-tuple", () => {
     const h = setup();
     h.connect(50123);
-    assert.ok(h.has(/connection accepted \(SYN, SYN\/ACK, ACK done\) session=1 proto=tcp local=10.0.0.1:8420 peer=10.0.0.9:50123/));
+    assert.ok(h.has(/connection accepted \(SYN, SYN\/ACK, ACK done\) session=1 proto=tcp local=127.0.0.1:8420 peer=127.0.0.9:50123/));
   });
 
   it("answers HELLO with WELCOME carrying the session number and timings", () => {
@@ -107,7 +107,7 @@ describe("linklab/server", () => {
     h.fc.advance(250);
     assert.ok(s.closed);
     const line = h.lines.find((l) => l.includes("peer silent, closing"))!;
-    assert.match(line, /W tcp.server: peer silent, closing session=1 client=c1 peer=10.0.0.9:\d+ silentMs=3\d\d\d timeoutMs=3000/);
+    assert.match(line, /W tcp.server: peer silent, closing session=1 client=c1 peer=127.0.0.9:\d+ silentMs=3\d\d\d timeoutMs=3000/);
     assert.equal(h.server.stats.silentClosed, 1);
   });
 
@@ -206,7 +206,7 @@ describe("linklab/server", () => {
     assert.ok(h.listener.closed);
     assert.equal(h.server.state, "stopped");
     assert.equal(h.fc.pendingTimers, 0);
-    h.server.start("10.0.0.5");
+    h.server.start("127.0.0.5");
     assert.equal(h.server.state, "listening");
     assert.equal(h.net.listeners.length, 2);
   });
@@ -216,7 +216,7 @@ describe("linklab/server", () => {
     h.server.close();
     h.server.close();
     assert.equal(h.server.state, "closed");
-    h.server.start("10.0.0.1");
+    h.server.start("127.0.0.1");
     assert.equal(h.server.state, "closed");
   });
 
@@ -232,7 +232,7 @@ describe("linklab/server", () => {
       }
     }
     const server = new Server(base, { Listener: FlakyListener, TCP: net.TCP, timers: fc.timers, clock: fc.clock, log: log.tag("tcp.server") });
-    server.start("10.0.0.1");
+    server.start("127.0.0.1");
     assert.equal(server.state, "stopped");
     assert.ok(lines.some((l) => /E tcp.server: cannot listen, retrying in 5 s port=8420 error="Error: address in use"/.test(l)));
     fail = false;

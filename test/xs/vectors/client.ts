@@ -44,11 +44,11 @@ export function vectors(): Record<string, unknown> {
 
   client.start();
   note("start");
-  client.linkUp("10.0.0.5");
+  client.linkUp("127.0.0.5");
   note("link-up");
-  client.offerServer("s1", "10.0.0.1", 8420);
+  client.offerServer("s1", "127.0.0.1", 8420);
   note("beacon");
-  client.offerServer("s2", "10.0.0.2", 8420); // another server's beacon is ignored
+  client.offerServer("s2", "127.0.0.2", 8420); // another server's beacon is ignored
   const first = net.last();
   first.connect();
   note("syn-ack");
@@ -89,7 +89,7 @@ export function vectors(): Record<string, unknown> {
   }
   client.linkDown("wifi-disconnect");
   note("link-down");
-  client.linkUp("10.0.0.6");
+  client.linkUp("127.0.0.6");
   note("link-up-again");
   const fifth = net.last();
   fifth.connect();

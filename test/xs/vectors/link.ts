@@ -48,26 +48,26 @@ export function vectors(): Record<string, unknown> {
       clock.advance(500);
       wifi.say("connect");
       clock.advance(700);
-      setAddress("192.168.4.7");
+      setAddress("127.168.4.7");
       wifi.say("gotIP");
       clock.advance(5000);
       setAddress("");
       wifi.say("disconnect");
       for (let i = 0; i < 100 && wifi.stations.length < 3; i++) clock.advance(100);
       wifi.say("connect");
-      setAddress("192.168.4.8");
+      setAddress("127.168.4.8");
       wifi.say("gotIP");
-      setAddress("192.168.4.9");
+      setAddress("127.168.4.9");
       wifi.say("gotIP");
       wifi.say("lostIP");
     }),
     timeout: run("lab", "", ({ clock }) => clock.advance(50000)),
-    noSsid: run("", "10.0.0.2", ({ wifi, setAddress }) => {
+    noSsid: run("", "127.0.0.2", ({ wifi, setAddress }) => {
       wifi.say("disconnect");
-      setAddress("10.0.0.3");
+      setAddress("127.0.0.3");
       wifi.say("gotIP");
     }),
-    joinedAtBoot: run("lab", "192.168.4.20", ({ clock, wifi }) => {
+    joinedAtBoot: run("lab", "127.168.4.20", ({ clock, wifi }) => {
       wifi.say("disconnect");
       clock.advance(10000);
     }),

@@ -10,7 +10,7 @@ export function vectors(): Record<string, unknown> {
   client.i("state connecting->online", { reason: "welcome", rttMs: 12 });
   now = 1234.9;
   client.d("hidden at I");
-  client.w("peer silent, closing", { peer: "192.168.4.7:51234", silentMs: 3004, skipped: undefined });
+  client.w("peer silent, closing", { peer: "127.168.4.7:51234", silentMs: 3004, skipped: undefined });
   log.level = "D";
   now = 99999999;
   client.d("now shown", { ok: true, text: "two words", quote: 'say "hi"', slash: "a\\b", ctl: "a\tb\u0001", high: "caf\u00e9 \u2603", empty: "" });

@@ -33,15 +33,15 @@ const messages: Message[] = [
 ];
 
 const beacons = [
-  "LINKLAB1 id=s1 role=server ip=192.168.4.1 port=8420 seq=0 uptimeMs=1234",
-  "LINKLAB1 id=s1 role=client ip=192.168.4.1 port=8420 seq=0 uptimeMs=1",
-  "LINKLAB1 id=s1 role=server ip=192.168.4.256 port=8420 seq=0 uptimeMs=1",
-  "LINKLAB1 id=s1 role=server ip=10.0.0.1 port=0 seq=0 uptimeMs=1",
-  "LINKLAB1 id=s1 role=server ip=10.0.0.1 port=65536 seq=0 uptimeMs=1",
-  "LINKLAB1 id=s1 role=server ip=10.0.0.1 port=1 seq=x uptimeMs=1",
-  "LINKLAB2 id=s1 role=server ip=10.0.0.1 port=1 seq=1 uptimeMs=1",
-  "LINKLAB1 id=s1 role=server ip=10.0.0.1 port=1 seq=1",
-  "LINKLAB1 id=s\u00ff role=server ip=10.0.0.1 port=1 seq=1 uptimeMs=1",
+  "LINKLAB1 id=s1 role=server ip=127.168.4.1 port=8420 seq=0 uptimeMs=1234",
+  "LINKLAB1 id=s1 role=client ip=127.168.4.1 port=8420 seq=0 uptimeMs=1",
+  "LINKLAB1 id=s1 role=server ip=127.168.4.256 port=8420 seq=0 uptimeMs=1",
+  "LINKLAB1 id=s1 role=server ip=127.0.0.1 port=0 seq=0 uptimeMs=1",
+  "LINKLAB1 id=s1 role=server ip=127.0.0.1 port=65536 seq=0 uptimeMs=1",
+  "LINKLAB1 id=s1 role=server ip=127.0.0.1 port=1 seq=x uptimeMs=1",
+  "LINKLAB2 id=s1 role=server ip=127.0.0.1 port=1 seq=1 uptimeMs=1",
+  "LINKLAB1 id=s1 role=server ip=127.0.0.1 port=1 seq=1",
+  "LINKLAB1 id=s\u00ff role=server ip=127.0.0.1 port=1 seq=1 uptimeMs=1",
   "LINKLAB1 id=" + "s".repeat(250) + " role=server ip=1.1.1.1 port=1 seq=1 uptimeMs=1",
   "",
 ];
@@ -60,6 +60,6 @@ export function vectors(): Record<string, unknown> {
     tokens: ["t", "", "a b", "~!@", "x".repeat(64), "x".repeat(65), "\u007f"].map(isToken),
     uints: ["0", "1", "01", "", "123456789012345", "1234567890123456", "-1", "1e3", " 1"].map((s) => parseUint(s) ?? null),
     ipv4: ["1.2.3.4", "255.255.255.255", "256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5", "a.b.c.d", "1..2.3"].map(isIPv4),
-    hosts: ["lab-server.local", "192.168.4.1", ".x", "x.", "a_b", "", "h".repeat(253), "h".repeat(254)].map(isHost),
+    hosts: ["lab-server.local", "127.168.4.1", ".x", "x.", "a_b", "", "h".repeat(253), "h".repeat(254)].map(isHost),
   };
 }

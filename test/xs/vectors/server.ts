@@ -22,11 +22,11 @@ export function vectors(): Record<string, unknown> {
   const net = new FakeNet();
   const { log, lines } = captureLog(clock.clock, "D");
   const server = new Server({ ...serverOptions, token: "t0k", pushMs: 1500 }, { Listener: net.Listener, TCP: net.TCP, timers: clock.timers, clock: clock.clock, log: log.tag("tcp.server") });
-  server.start("10.0.0.1");
+  server.start("127.0.0.1");
   const listener = net.listeners[0];
   const peers: (FakeTCP | undefined)[] = [];
   const connect = (n: number) => {
-    const socket = listener.connect("10.0.0." + (10 + n), 50000 + n);
+    const socket = listener.connect("127.0.0." + (10 + n), 50000 + n);
     peers.push(socket);
     return socket!;
   };

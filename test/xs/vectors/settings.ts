@@ -7,7 +7,7 @@ export function vectors(): Record<string, unknown> {
     {},
     { role: "server", port: 8420, heartbeatMs: 1000, timeoutMs: 3000 },
     { role: "client", server: "auto", port: "9000", heartbeatMs: "500", timeoutMs: "1500", logLevel: "D" },
-    { role: "client", server: "192.168.4.1", token: "s3cret", mode: "short", pushMs: "0", echoMs: 0 },
+    { role: "client", server: "127.168.4.1", token: "s3cret", mode: "short", pushMs: "0", echoMs: 0 },
     { role: "router" },
     { server: "bad host!" },
     { port: "0" }, { port: 65536 }, { port: "80x" }, { port: 1.5 }, { port: " 8080 " }, { port: "-1" }, { port: true },
@@ -17,7 +17,7 @@ export function vectors(): Record<string, unknown> {
     { backoffBaseMs: 5000, backoffMaxMs: 1000 },
     { id: "board-1" }, { id: "no spaces" }, { id: "" },
     { ssid: "x".repeat(33) }, { password: "p".repeat(65) },
-    { beaconAddress: "192.168.4.255" }, { beaconAddress: "broadcast" },
+    { beaconAddress: "127.168.4.255" }, { beaconAddress: "broadcast" },
     { logLevel: "V" }, { token: "has space" }, { mode: "sometimes" }, { heartbeatLogEvery: "10" },
     { role: 1, server: null, port: {}, id: ["x"] },
   ];

@@ -42,9 +42,9 @@ export function clientStart(): string {
   clock = new FakeClock();
   net = new FakeNet();
   lines = 0;
-  client = new Client({ ...clientOptions, server: "10.0.0.1" }, { TCP: net.TCP, timers: clock.timers, clock: clock.clock, log: quietLog(clock).tag("tcp.client"), random: seededRandom(1) });
+  client = new Client({ ...clientOptions, server: "127.0.0.1" }, { TCP: net.TCP, timers: clock.timers, clock: clock.clock, log: quietLog(clock).tag("tcp.client"), random: seededRandom(1) });
   client.start();
-  client.linkUp("10.0.0.5");
+  client.linkUp("127.0.0.5");
   const socket = net.last();
   socket.connect();
   socket.receive("WELCOME s1 session=1 heartbeatMs=1000 timeoutMs=3000\n");
@@ -69,10 +69,10 @@ export function serverStart(sessions: number): { online: number } {
   net = new FakeNet();
   lines = 0;
   server = new Server({ ...serverOptions, maxClients: 16, maxLine: 256 }, { Listener: net.Listener, TCP: net.TCP, timers: clock.timers, clock: clock.clock, log: quietLog(clock).tag("tcp.server") });
-  server.start("10.0.0.1");
+  server.start("127.0.0.1");
   peers = [];
   for (let n = 0; n < sessions; n++) {
-    const socket = net.listeners[0].connect("10.0.0." + (10 + n), 50000 + n)!;
+    const socket = net.listeners[0].connect("127.0.0." + (10 + n), 50000 + n)!;
     socket.receive("HELLO c" + n + "\n");
     socket.written = "";
     peers.push(socket);
@@ -103,7 +103,7 @@ export function fakeSocketsOnly(sessions: number): number {
   peers = [];
   held = [];
   for (let n = 0; n < sessions; n++) {
-    const raw = new FakeTCP({ address: "10.0.0." + (10 + n), port: 50000 + n });
+    const raw = new FakeTCP({ address: "127.0.0." + (10 + n), port: 50000 + n });
     raw.ready = true;
     held.push(new net.TCP({ from: raw, onReadable() {}, onWritable() {}, onError() {} }));
   }
@@ -133,7 +133,7 @@ export function clientFakesOnly(): number {
   clock = new FakeClock();
   net = new FakeNet();
   heldLog = quietLog(clock);
-  const socket = new net.TCP({ address: "10.0.0.1", port: 8420, onReadable() {}, onWritable() {}, onError() {} });
+  const socket = new net.TCP({ address: "127.0.0.1", port: 8420, onReadable() {}, onWritable() {}, onError() {} });
   socket.connect();
   return net.sockets.length;
 }
