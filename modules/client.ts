@@ -6,7 +6,7 @@
 import { Backoff } from "linklab/backoff";
 import { LineConnection } from "linklab/conn";
 import type { Frame } from "linklab/framing";
-import { checkIntervalMs, verdict } from "linklab/heartbeat";
+import { checkIntervalMs, ranLate, verdict } from "linklab/heartbeat";
 import { Sampler, type Fields, type TagLog } from "linklab/log";
 import type { Clock, TcpClass, TimerId, Timers } from "linklab/ports";
 import { formatMessage, isIPv4, parseLine, type Message } from "linklab/protocol";
@@ -89,6 +89,8 @@ export class Client {
   #heartbeatMs: number;
   #timeoutMs: number;
   #tick: TimerId | undefined;
+  #checkEveryMs = 0;
+  #lastCheckMs = 0;
   #retry: TimerId | undefined;
   #echoTimer: TimerId | undefined;
   #deadlineMs = 0;
@@ -231,6 +233,8 @@ export class Client {
   #startTicking(): void {
     this.#stopTicking();
     const everyMs = checkIntervalMs(this.#heartbeatMs, this.#timeoutMs);
+    this.#checkEveryMs = everyMs;
+    this.#lastCheckMs = this.#deps.clock();
     this.#tick = this.#deps.timers.set(() => this.#check(), everyMs, everyMs);
   }
 
@@ -370,6 +374,12 @@ export class Client {
 
   #check(): void {
     const now = this.#deps.clock();
+    // As on the server: a check that comes late found the board stalled, and the bytes that arrived meanwhile wait
+    // unread behind this timer, so a "silent" verdict now could be false. Judge next round, after they are read.
+    const sinceMs = now - this.#lastCheckMs;
+    this.#lastCheckMs = now;
+    if (ranLate(now, now - sinceMs, this.#checkEveryMs))
+      return this.#log.w("check ran late (board busy), verdicts wait a round", { sinceMs, everyMs: this.#checkEveryMs });
     if (this.state === "resolving") {
       if (now >= this.#deadlineMs) {
         this.#resolveAttempt++;

@@ -28,6 +28,21 @@ export class FakeClock {
     return this.#timers.length;
   }
 
+  /**
+   * Fire the earliest due timer once, without moving time: one turn of Moddable's main loop after a stall (its
+   * repeating timers are non-drifting, modules/base/timer/mc/timer.c, so a late one fires again on later turns).
+   * Returns false when no timer is due.
+   */
+  fireNext(): boolean {
+    let next: FakeTimer | undefined;
+    for (const t of this.#timers) if (t.atMs <= this.nowMs && (!next || t.atMs < next.atMs)) next = t;
+    if (!next) return false;
+    if (next.repeatMs > 0) next.atMs += next.repeatMs;
+    else this.#timers = this.#timers.filter((t) => t !== next);
+    next.callback();
+    return true;
+  }
+
   /** Move time forward by ms, firing due timers in time order (bounded: 100000 firings). */
   advance(ms: number): void {
     const endMs = this.nowMs + ms;

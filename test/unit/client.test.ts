@@ -210,6 +210,31 @@ describe("linklab/client state machine", () => {
     assert.equal(h.client.stats.lost, 1);
   });
 
+  it("does not declare the server lost on a check that ran late because the board stalled", () => {
+    const h = setup();
+    const s = online(h);
+    h.fc.advance(500);
+    h.fc.nowMs += 4000; // the board was busy for 4 s: no timer ran, the server's PONG waits unread
+    assert.ok(h.fc.fireNext(), "the late check runs first, as on Moddable's main loop");
+    assert.equal(h.client.state, "online");
+    assert.ok(h.has(/W tcp.client: check ran late \(board busy\), verdicts wait a round sinceMs=\d+ everyMs=\d+/));
+    s.receive("PONG 0\n"); // then the input that arrived during the stall is read
+    h.fc.advance(300);
+    assert.equal(h.client.state, "online");
+    assert.equal(h.client.stats.lost, 0);
+  });
+
+  it("still declares a silent server lost one round after a late check", () => {
+    const h = setup();
+    online(h);
+    h.fc.nowMs += 4000;
+    h.fc.fireNext();
+    assert.equal(h.client.state, "online");
+    h.fc.advance(300);
+    assert.equal(h.client.state, "waiting");
+    assert.ok(h.has(/server silent, link lost/));
+  });
+
   it("counts any byte from the server as life, not only PONG", () => {
     const h = setup();
     const s = online(h);
