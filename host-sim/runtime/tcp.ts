@@ -26,9 +26,9 @@ export interface TCPKeepalive {
   enable: boolean;
   /** ms of silence before the first probe (lwIP keep_idle). Node/Linux honour it in whole seconds. */
   idle?: number;
-  /** ms between probes (lwIP keep_intvl). Node cannot set it: the kernel default applies. */
+  /** ms between probes (lwIP keep_intvl). Node cannot set it: libuv fixes it at 1 s (Node 20, libuv 1.46; seen with strace). */
   interval?: number;
-  /** probes before giving up (lwIP keep_cnt). Node cannot set it: the kernel default applies. */
+  /** probes before giving up (lwIP keep_cnt). Node cannot set it: libuv fixes it at 10 probes (Node 20, libuv 1.46). */
   count?: number;
 }
 
