@@ -5,6 +5,7 @@
 import { board, type BoardCommand } from "./board.ts";
 import type { Socket } from "node:net";
 import type { Gate } from "./gate.ts";
+import { seededRandom } from "../seeded-random.ts";
 
 /** The gate methods shaping uses (gate.ts implements them). */
 type Shaped = Pick<Gate, "hold" | "release" | "reset" | "remoteAddress" | "lastActivityMs" | "socket">;
@@ -15,7 +16,7 @@ const state = {
   /** One-way latency and jitter, in ms; each direction of each hop carries half (sender out, receiver in). */
   latencyMs: 0,
   jitterMs: 0,
-  random: seeded(1),
+  random: seededRandom(1), // seeded, so a lab run repeats its jitter
   /** Idle limit of the firewall between the boards, ms; 0 = no firewall. */
   idleMs: 0,
   /** When the firewall appeared: a connection's idle time is counted from here at the earliest. */
@@ -26,17 +27,6 @@ const gates = new Set<Shaped>();
 /** Connections from blackholed peers that reached a Listener: reported once the peer is reachable. */
 const heldAccepts = new Map<Socket, () => void>();
 
-/** A small deterministic generator (mulberry32), so a seeded lab run repeats its jitter. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function blackholed(address: string | undefined): boolean {
   return address !== undefined && state.blackhole.has(address.replace(/^::ffff:/, ""));
@@ -107,7 +97,7 @@ board.on("command", (command: BoardCommand) => {
     case "latency":
       state.latencyMs = command.latencyMs;
       state.jitterMs = command.jitterMs;
-      state.random = seeded(command.seed ?? 1);
+      state.random = seededRandom(command.seed ?? 1);
       break;
     case "idle-firewall":
       state.idleMs = command.idleMs;

@@ -9,6 +9,7 @@ import { link } from "./gate.ts";
 import { abort, invoke } from "./machine.ts";
 import { bytesOf, isAddress, toInteger, toPort } from "./tcp.ts";
 import { udpBlocked } from "./shaping.ts";
+import { seededRandom } from "../seeded-random.ts";
 
 export interface UDPOptions {
   port?: number;
@@ -65,20 +66,12 @@ export function destinations(address: string): string[] {
 export const udpStats = { received: 0, dropped: 0 };
 
 /** Seeded loss of received datagrams (mulberry32), set by the board command {type:"udp-loss", percent, seed}. */
-const loss = { percent: 0, state: 1 };
-
-function random(): number {
-  loss.state = (loss.state + 0x6d2b79f5) | 0;
-  let t = loss.state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const loss = { percent: 0, random: seededRandom(1) };
 
 board.on("command", (command: BoardCommand) => {
   if (command.type !== "udp-loss") return;
   loss.percent = Math.min(100, Math.max(0, Number(command.percent) || 0));
-  loss.state = (command.seed ?? 1) | 0;
+  loss.random = seededRandom(command.seed ?? 1);
 });
 
 function open(record: UDPRecord, self: UDP): void {
@@ -92,7 +85,7 @@ function open(record: UDPRecord, self: UDP): void {
   socket.on("message", (data, from) => {
     if (records.get(self) !== record) return; // closed
     if (udpBlocked(from.address)) return; // the lab's partition or a powered-off sender (runtime/shaping.ts)
-    if (loss.percent > 0 && random() * 100 < loss.percent) {
+    if (loss.percent > 0 && loss.random() * 100 < loss.percent) {
       udpStats.dropped++;
       return;
     }

@@ -10,7 +10,7 @@ import { formatBeacon, type Beacon } from "linklab/protocol";
 import type { UdpClass } from "linklab/ports";
 import UDP from "../../host-sim/runtime/udp.ts";
 import { Lab } from "../sim/harness.ts";
-import { seededRandom } from "../support/seeded-random.ts";
+import { seededRandom } from "../../host-sim/seeded-random.ts";
 import { until } from "./peer.ts";
 
 const fast = { heartbeatMs: 200, timeoutMs: 600, handshakeMs: 300 };

@@ -1,7 +1,7 @@
 // Vectors for linklab/backoff with a seeded random source: the same delays on Node and XS, including the clamps
 // for a random() that misbehaves and the reset after a success.
 import { Backoff } from "linklab/backoff";
-import { seededRandom } from "../../support/seeded-random.ts";
+import { seededRandom } from "../../../host-sim/seeded-random.ts";
 
 function delays(baseMs: number, maxMs: number, seed: number, count: number): number[] {
   const backoff = new Backoff({ baseMs, maxMs, random: seededRandom(seed) });

@@ -3,7 +3,7 @@
 // seeded random. Every log line, state and byte written must be identical on Node and XS.
 import { Client, type ClientOptions } from "linklab/client";
 import { FakeClock, FakeNet, captureLog, type FakeTCP } from "../../support/fakes.ts";
-import { seededRandom } from "../../support/seeded-random.ts";
+import { seededRandom } from "../../../host-sim/seeded-random.ts";
 
 export const clientOptions: ClientOptions = {
   id: "c1",

@@ -3,7 +3,7 @@
 import { Link, type LinkEvent } from "linklab/link";
 import type { Wifi, WifiMessage, WifiStation } from "linklab/ports";
 import { FakeClock, captureLog } from "../../support/fakes.ts";
-import { seededRandom } from "../../support/seeded-random.ts";
+import { seededRandom } from "../../../host-sim/seeded-random.ts";
 
 type Station = WifiStation & { options: { ssid: string; password?: string } | undefined; callback: (m: WifiMessage) => void; closed: boolean };
 

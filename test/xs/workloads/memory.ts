@@ -6,7 +6,7 @@ import { Client } from "linklab/client";
 import { Log } from "linklab/log";
 import { Server } from "linklab/server";
 import { FakeClock, FakeNet, FakeTCP } from "../../support/fakes.ts";
-import { seededRandom } from "../../support/seeded-random.ts";
+import { seededRandom } from "../../../host-sim/seeded-random.ts";
 import { clientOptions } from "../vectors/client.ts";
 import { serverOptions } from "../vectors/server.ts";
 

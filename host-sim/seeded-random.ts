@@ -1,5 +1,5 @@
-// A seeded pseudo-random source (mulberry32) for tests and vectors that need repeatable "randomness". Pure
-// integer arithmetic, so it gives the same sequence on Node and on XS.
+// A seeded pseudo-random source (mulberry32): the lab's repeatable jitter and UDP loss, and the tests and XS
+// vectors that need repeatable "randomness". Pure integer arithmetic, so it gives the same sequence on Node and XS.
 
 /** A function returning numbers in [0, 1), the same sequence for the same 32-bit seed. */
 export function seededRandom(seed: number): () => number {
