@@ -164,25 +164,19 @@ export function readSettings(config: Record<string, unknown>): SettingsResult {
   str("logLevel", isLevel, "E, W, I or D", "default");
   int("heartbeatLogEvery", { min: 0, max: 1000000 });
 
-  if (settings.timeoutMs <= settings.heartbeatMs) {
+  // Pairs whose values depend on each other: when the order is wrong, both fall back to their defaults together.
+  const ordered = (low: "heartbeatMs" | "backoffBaseMs", high: "timeoutMs" | "backoffMaxMs", strictly: boolean): void => {
+    if (strictly ? settings[high] > settings[low] : settings[high] >= settings[low]) return;
     problems.push({
-      key: "timeoutMs",
-      value: String(settings.timeoutMs),
-      allowed: "greater than heartbeatMs=" + settings.heartbeatMs,
-      using: "heartbeatMs=" + defaults.heartbeatMs + " timeoutMs=" + defaults.timeoutMs,
+      key: high,
+      value: String(settings[high]),
+      allowed: (strictly ? "greater than " : "at least ") + low + "=" + settings[low],
+      using: low + "=" + defaults[low] + " " + high + "=" + defaults[high],
     });
-    settings.heartbeatMs = defaults.heartbeatMs;
-    settings.timeoutMs = defaults.timeoutMs;
-  }
-  if (settings.backoffMaxMs < settings.backoffBaseMs) {
-    problems.push({
-      key: "backoffMaxMs",
-      value: String(settings.backoffMaxMs),
-      allowed: "at least backoffBaseMs=" + settings.backoffBaseMs,
-      using: "backoffBaseMs=" + defaults.backoffBaseMs + " backoffMaxMs=" + defaults.backoffMaxMs,
-    });
-    settings.backoffBaseMs = defaults.backoffBaseMs;
-    settings.backoffMaxMs = defaults.backoffMaxMs;
-  }
+    settings[low] = defaults[low];
+    settings[high] = defaults[high];
+  };
+  ordered("heartbeatMs", "timeoutMs", true);
+  ordered("backoffBaseMs", "backoffMaxMs", false);
   return { settings, problems, disabled };
 }
