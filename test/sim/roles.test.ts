@@ -15,6 +15,22 @@ function powerOff(port: number): number {
   return held;
 }
 
+/** A server on 127.0.0.1 (port 0) with clients c1 and c2 online to it. */
+async function serverAndTwoClients(lab: Lab) {
+  const server = lab.server();
+  server.start("127.0.0.1");
+  const port = server.port;
+  const c1 = lab.client({ id: "c1", port }, "tcp.c1");
+  const c2 = lab.client({ id: "c2", port }, "tcp.c2");
+  for (const c of [c1, c2]) {
+    c.start();
+    c.linkUp("127.0.0.1");
+  }
+  await lab.waitFor(/tcp\.c1: state handshaking->online/, 2000, 0);
+  await lab.waitFor(/tcp\.c2: state handshaking->online/, 2000, 0);
+  return { server, port, c1, c2 };
+}
+
 describe("linklab roles on loopback sockets", function () {
   let lab: Lab;
   beforeEach(() => {
@@ -26,16 +42,7 @@ describe("linklab roles on loopback sockets", function () {
   });
 
   it("brings a server and two clients online and keeps them online through many heartbeats", async () => {
-    const server = lab.server();
-    server.start("127.0.0.1");
-    const c1 = lab.client({ id: "c1", port: server.port }, "tcp.c1");
-    const c2 = lab.client({ id: "c2", port: server.port }, "tcp.c2");
-    c1.start();
-    c2.start();
-    c1.linkUp("127.0.0.1");
-    c2.linkUp("127.0.0.1");
-    await lab.waitFor(/tcp\.c1: state handshaking->online/, 2000, 0);
-    await lab.waitFor(/tcp\.c2: state handshaking->online/, 2000, 0);
+    const { server, c1, c2 } = await serverAndTwoClients(lab);
     const from = lab.lines.length;
     // Ten timeouts' worth of heartbeats: c1's 10th PONG after this point.
     for (let i = 0; i < 10; i++) await lab.waitFor(/tcp\.c1: heartbeat: PONG received/, 2000);
@@ -46,17 +53,7 @@ describe("linklab roles on loopback sockets", function () {
   });
 
   it("detects a killed server within timeoutMs plus one heartbeat and comes back online when it returns", async () => {
-    const first = lab.server();
-    first.start("127.0.0.1");
-    const port = first.port;
-    const c1 = lab.client({ id: "c1", port }, "tcp.c1");
-    const c2 = lab.client({ id: "c2", port }, "tcp.c2");
-    for (const c of [c1, c2]) {
-      c.start();
-      c.linkUp("127.0.0.1");
-    }
-    await lab.waitFor(/tcp\.c1: state handshaking->online/, 2000, 0);
-    await lab.waitFor(/tcp\.c2: state handshaking->online/, 2000, 0);
+    const { server: first, port } = await serverAndTwoClients(lab);
     const killedMs = lab.clock();
     first.close();
     const lost1 = await lab.waitFor(/tcp\.c1: state online->lost/, 300 + 100 + 500);
@@ -72,17 +69,7 @@ describe("linklab roles on loopback sockets", function () {
   });
 
   it("detects a powered-off server (silence, no FIN) within timeoutMs plus one heartbeat, and rejoins its successor", async () => {
-    const first = lab.server();
-    first.start("127.0.0.1");
-    const port = first.port;
-    const c1 = lab.client({ id: "c1", port }, "tcp.c1");
-    const c2 = lab.client({ id: "c2", port }, "tcp.c2");
-    for (const c of [c1, c2]) {
-      c.start();
-      c.linkUp("127.0.0.1");
-    }
-    await lab.waitFor(/tcp\.c1: state handshaking->online/, 2000, 0);
-    await lab.waitFor(/tcp\.c2: state handshaking->online/, 2000, 0);
+    const { server: first, port } = await serverAndTwoClients(lab);
     assert.equal(powerOff(port), 2);
     const offMs = lab.clock();
     first.close(); // its FINs stay behind the held gates
