@@ -47,6 +47,15 @@ function connect(port: number, recorder: Recorder): TCP {
   });
 }
 
+/** A runtime TCP connected to a node:net peer: the app's side (with its recorder) and the peer's socket. */
+async function connected(): Promise<{ recorder: Recorder; tcp: TCP; peer: Socket }> {
+  const { port, accepted } = await listen();
+  const recorder = new Recorder();
+  const tcp = connect(port, recorder);
+  await recorder.next("writable");
+  return { recorder, tcp, peer: await accepted };
+}
+
 describe("the lab's fault layer in a board", () => {
   useBoard();
   afterEach(() => {
@@ -88,11 +97,7 @@ describe("the lab's fault layer in a board", () => {
   });
 
   it("holds traffic both ways on a blackholed connection and delivers it, in order, after the heal", async () => {
-    const { port, accepted } = await listen();
-    const recorder = new Recorder();
-    const tcp = connect(port, recorder);
-    await recorder.next("writable");
-    const peer = await accepted;
+    const { recorder, tcp, peer } = await connected();
     const received: string[] = [];
     peer.on("data", (data) => received.push(String(data)));
     board.command({ type: "blackhole", addresses: ["127.0.0.1"] });
@@ -109,11 +114,7 @@ describe("the lab's fault layer in a board", () => {
   });
 
   it("an idle firewall silently drops a connection that was quiet for longer than its limit", async () => {
-    const { port, accepted } = await listen();
-    const recorder = new Recorder();
-    const tcp = connect(port, recorder);
-    await recorder.next("writable");
-    const peer = await accepted;
+    const { recorder, tcp, peer } = await connected();
     let peerBytes = 0;
     peer.on("data", (data) => (peerBytes += data.length));
     board.command({ type: "idle-firewall", idleMs: 100 });
@@ -127,11 +128,7 @@ describe("the lab's fault layer in a board", () => {
   });
 
   it("an idle firewall lets a connection through while it carries traffic more often than the limit", async () => {
-    const { port, accepted } = await listen();
-    const recorder = new Recorder();
-    const tcp = connect(port, recorder);
-    await recorder.next("writable");
-    const peer = await accepted;
+    const { recorder, tcp, peer } = await connected();
     let peerBytes = 0;
     peer.on("data", (data) => (peerBytes += data.length));
     board.command({ type: "idle-firewall", idleMs: 150 });
@@ -143,11 +140,7 @@ describe("the lab's fault layer in a board", () => {
   });
 
   it("an injected reset sends a real RST to the peer and reports the error to the app", async () => {
-    const { port, accepted } = await listen();
-    const recorder = new Recorder();
-    connect(port, recorder);
-    await recorder.next("writable");
-    const peer = await accepted;
+    const { recorder, peer } = await connected();
     const peerError = deferred<string>();
     peer.on("error", (error: NodeJS.ErrnoException) => peerError.resolve(error.code ?? "?"));
     board.command({ type: "reset", addresses: ["127.0.0.1"] });
@@ -156,11 +149,7 @@ describe("the lab's fault layer in a board", () => {
   });
 
   it("latency delays what the app sends by half the one-way figure (the receiver adds the other half)", async () => {
-    const { port, accepted } = await listen();
-    const recorder = new Recorder();
-    const tcp = connect(port, recorder);
-    await recorder.next("writable");
-    const peer = await accepted;
+    const { recorder, tcp, peer } = await connected();
     const arrived = deferred<number>();
     peer.once("data", () => arrived.resolve(performance.now()));
     board.command({ type: "latency", latencyMs: 200, jitterMs: 0 });
@@ -171,11 +160,7 @@ describe("the lab's fault layer in a board", () => {
   });
 
   it("jitter varies the delay of each chunk but never reorders the stream", async () => {
-    const { port, accepted } = await listen();
-    const recorder = new Recorder();
-    const tcp = connect(port, recorder);
-    await recorder.next("writable");
-    const peer = await accepted;
+    const { recorder, tcp, peer } = await connected();
     peer.setNoDelay(true);
     const arrivals: { text: string; atMs: number }[] = [];
     peer.on("data", (data) => arrivals.push({ text: String(data), atMs: performance.now() }));
