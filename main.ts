@@ -2,9 +2,6 @@
 // roles (server, client or both) on it: they stop when the link goes down and start again on the new address.
 // A bad config value is logged and the board keeps running whatever it still can.
 
-import TCP, { type Options as TCPOptions } from "embedded:io/socket/tcp";
-import Listener from "embedded:io/socket/listener";
-import UDP from "embedded:io/socket/udp";
 import Timer from "timer";
 import Time from "time";
 import WiFi from "wifi";
@@ -16,16 +13,8 @@ import { Link } from "linklab/link";
 import { Server } from "linklab/server";
 import { Client } from "linklab/client";
 import { BeaconListener, BeaconSender } from "linklab/beacon";
-import type { TcpOptions, Timers, Wifi } from "linklab/ports";
-
-/** Moddable's TCP taking the roles' options: `from` is always a socket our Listener returned, and `keepalive` is
- * passed through (lwIP's ECMA-419 TCP ignores it today; the simulator honours it). */
-class BoardTCP extends TCP {
-  constructor(options: TcpOptions) {
-    const boardOptions: TCPOptions & { keepalive?: LinklabTCPKeepalive } = "from" in options ? { ...options, from: options.from as TCP } : options;
-    super(boardOptions);
-  }
-}
+import { BoardListener, BoardTCP, BoardUDP } from "linklab/board";
+import type { Timers, Wifi } from "linklab/ports";
 
 const clock = () => Time.ticks;
 const log = new Log({ clock, sink: (line) => trace(line + "\n"), level: "I" });
@@ -91,11 +80,11 @@ if (runServer) {
       pushMs: settings.pushMs,
       logEvery: settings.heartbeatLogEvery,
     },
-    { Listener: Listener, TCP: BoardTCP, timers, clock, log: log.tag("tcp.server") },
+    { Listener: BoardListener, TCP: BoardTCP, timers, clock, log: log.tag("tcp.server") },
   );
   const beacon = new BeaconSender(
     { id, tcpPort: () => server.port, beaconMs: settings.beaconMs, beaconPort: settings.beaconPort, beaconAddress: settings.beaconAddress, logEvery: settings.heartbeatLogEvery },
-    { UDP: UDP, timers, clock, log: log.tag("udp.beacon") },
+    { UDP: BoardUDP, timers, clock, log: log.tag("udp.beacon") },
   );
   link.onChange((event) => {
     if (event.up) {
@@ -132,7 +121,7 @@ if (runClient) {
   );
   const listener =
     settings.server === "auto"
-      ? new BeaconListener({ beaconPort: settings.beaconPort, logEvery: settings.heartbeatLogEvery, beaconAddress: settings.beaconAddress }, { UDP, clock, log: log.tag("udp.beacon") }, (heard) =>
+      ? new BeaconListener({ beaconPort: settings.beaconPort, logEvery: settings.heartbeatLogEvery, beaconAddress: settings.beaconAddress }, { UDP: BoardUDP, clock, log: log.tag("udp.beacon") }, (heard) =>
           client.offerServer(heard.beacon.id, heard.beacon.ip, heard.beacon.port),
         )
       : undefined;

@@ -51,14 +51,18 @@ export function parseWords(words: string[]): { dir?: string; overrides: Record<s
   return { dir, overrides };
 }
 
-/** Defaults plus overrides; an override of a key the manifest does not declare is refused (almost always a typo). */
-export function mergeConfig(app: App, overrides: Record<string, string>): Record<string, unknown> {
+/**
+ * Defaults plus overrides. A key the manifest does not declare goes into the config anyway, as mcconfig puts any
+ * key=value word into mc/config (tools/mcmanifest.js), with a warning: it is almost always a typo.
+ */
+export function mergeConfig(app: App, overrides: Record<string, string>): { config: Record<string, unknown>; warnings: string[] } {
+  const warnings: string[] = [];
   for (const key of Object.keys(overrides)) {
     if (!(key in app.defaults)) {
       const known = Object.keys(app.defaults);
       const hint = known.length ? `; known keys: ${known.join(" ")}` : "; manifest.json declares no config keys";
-      throw new AppError(`unknown config key '${key}' (not in manifest.json "config")${hint}`);
+      warnings.push(`config key '${key}' is not in manifest.json "config" (passed on as mcconfig would, but the app may never read it)${hint}`);
     }
   }
-  return { ...app.defaults, ...overrides };
+  return { config: { ...app.defaults, ...overrides }, warnings };
 }

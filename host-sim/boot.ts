@@ -18,7 +18,8 @@ export const EXIT_USAGE = 2;
 export async function bootBoard(options: BootOptions): Promise<void> {
   installGlobals();
   const app = loadApp(options.appDir);
-  const config = mergeConfig(app, options.overrides ?? {});
+  const { config, warnings } = mergeConfig(app, options.overrides ?? {});
+  for (const warning of warnings) process.stderr.write(`linklab: warning: ${warning}\n`);
   const address = options.identity?.address ?? "127.0.0.1";
   board.identity = {
     id: options.identity?.id ?? "board",

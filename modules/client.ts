@@ -8,7 +8,7 @@ import { LineConnection } from "linklab/conn";
 import type { Frame } from "linklab/framing";
 import { checkIntervalMs, ranLate, verdict } from "linklab/heartbeat";
 import { Sampler, type Fields, type TagLog } from "linklab/log";
-import type { Clock, TcpClass, TimerId, Timers } from "linklab/ports";
+import type { Clock, TcpClass, TcpKeepalive, TimerId, Timers } from "linklab/ports";
 import { formatMessage, isIPv4, parseLine, type Message } from "linklab/protocol";
 
 export type ClientOptions = {
@@ -277,7 +277,7 @@ export class Client {
     this.stats.attempts++;
     this.#heartbeatMs = this.#options.heartbeatMs;
     this.#timeoutMs = this.#options.timeoutMs;
-    let keepalive: LinklabTCPKeepalive | undefined;
+    let keepalive: TcpKeepalive | undefined;
     if (this.#options.tcpKeepaliveS > 0) {
       const ms = this.#options.tcpKeepaliveS * 1000;
       keepalive = { enable: true, idle: ms, interval: ms, count: 3 };

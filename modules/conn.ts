@@ -5,7 +5,7 @@
 // close() is idempotent and silences every callback.
 
 import { encodeLine, LineFramer, type Frame } from "linklab/framing";
-import type { Clock, TcpClass, TcpOptions, TcpSocket } from "linklab/ports";
+import type { Clock, TcpClass, TcpKeepalive, TcpOptions, TcpSocket } from "linklab/ports";
 
 export type ConnEvents = {
   /** An outgoing connection completed its three-way handshake. */
@@ -39,7 +39,7 @@ export class LineConnection {
   #clock: Clock;
   #events: ConnEvents;
 
-  constructor(TCP: TcpClass, target: ConnTarget, options: { maxLine: number; queueMax: number; clock: Clock; nodelay?: boolean; keepalive?: LinklabTCPKeepalive }, events: ConnEvents) {
+  constructor(TCP: TcpClass, target: ConnTarget, options: { maxLine: number; queueMax: number; clock: Clock; nodelay?: boolean; keepalive?: TcpKeepalive }, events: ConnEvents) {
     this.#clock = options.clock;
     this.#events = events;
     this.#framer = new LineFramer(options.maxLine);

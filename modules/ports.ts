@@ -12,13 +12,25 @@ export type TcpSocket = {
   close(): void;
 };
 
+/**
+ * TCP keep-alive as Moddable's older `socket` module spells it (modSocket.c configureSocketTCP: enable, idle,
+ * interval, count; lwIP's keep_idle/keep_intvl are milliseconds). Neither the SDK's typings nor @moddable/typings
+ * declare it on the ECMA-419 TCP options; lwIP's ECMA-419 TCP ignores it today, and the simulator honours it.
+ */
+export type TcpKeepalive = {
+  enable: boolean;
+  idle?: number;
+  interval?: number;
+  count?: number;
+};
+
 export type TcpCallbacks = {
   onReadable?: (this: TcpSocket, bytes: number) => void;
   onWritable?: (this: TcpSocket, bytes: number) => void;
   onError?: (this: TcpSocket) => void;
   format?: "buffer";
   nodelay?: boolean;
-  keepalive?: LinklabTCPKeepalive;
+  keepalive?: TcpKeepalive;
 };
 
 export type TcpOptions = ({ address: string; port: number } | { host: string; port: number } | { from: TcpSocket }) & TcpCallbacks;
@@ -29,7 +41,8 @@ export type ListenerSocket = {
   close(): void;
   readonly port: number;
 };
-export type ListenerClass = new (options: { port?: number; address?: string; onReadable?: (this: ListenerSocket, requests: number) => void }) => ListenerSocket;
+export type ListenerOptions = { port?: number; address?: string; onReadable?: (this: ListenerSocket, requests: number) => void };
+export type ListenerClass = new (options: ListenerOptions) => ListenerSocket;
 
 export type Datagram = ArrayBuffer & { address: string; port: number };
 export type UdpSocket = {
@@ -39,7 +52,8 @@ export type UdpSocket = {
   /** Join a multicast group (lwIP igmp_joingroup; Moddable's lwIP UDP has it, its typings do not). */
   add?(group: string): void;
 };
-export type UdpClass = new (options: { port?: number; address?: string; onReadable?: (this: UdpSocket, packets: number) => void; onError?: () => void }) => UdpSocket;
+export type UdpOptions = { port?: number; address?: string; onReadable?: (this: UdpSocket, packets: number) => void; onError?: () => void };
+export type UdpClass = new (options: UdpOptions) => UdpSocket;
 
 /** Timer.set / Timer.clear in the shape the roles use: set(cb, ms) once, set(cb, ms, ms) repeating. */
 export type TimerId = object;

@@ -56,12 +56,15 @@ describe("mc/config words, as mcconfig reads them", () => {
   });
 
   it("keeps manifest defaults in their JSON types and overrides as strings", () => {
-    assert.deepEqual(mergeConfig(app, { role: "server" }), { port: 8420, role: "server" });
-    assert.deepEqual(mergeConfig(app, { port: "9000" }), { port: "9000", role: "both" });
+    assert.deepEqual(mergeConfig(app, { role: "server" }), { config: { port: 8420, role: "server" }, warnings: [] });
+    assert.deepEqual(mergeConfig(app, { port: "9000" }), { config: { port: "9000", role: "both" }, warnings: [] });
   });
 
-  it("refuses an override of a key the manifest does not declare", () => {
-    assert.throws(() => mergeConfig(app, { prot: "1" }), AppError);
+  it("passes on a key the manifest does not declare, as mcconfig does, with a warning that names it", () => {
+    const { config, warnings } = mergeConfig(app, { prot: "1" });
+    assert.deepEqual(config, { port: 8420, role: "both", prot: "1" });
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /config key 'prot' is not in manifest\.json/);
   });
 
   it("refuses a second app directory", () => {

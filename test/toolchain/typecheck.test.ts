@@ -44,24 +44,32 @@ describe("firmware typecheck (tsconfig.json, Moddable declarations only)", funct
     assert.deepEqual(check("tsconfig.json"), []);
   });
 
-  it("accepts a module that uses the Moddable APIs the firmware relies on", () => {
+  it("accepts a module that uses the Moddable APIs the firmware relies on, through linklab/board where the typings fall short", () => {
     const errors = probe(`
       import TCP from "embedded:io/socket/tcp";
-      import Listener from "embedded:io/socket/listener";
-      import UDP from "embedded:io/socket/udp";
+      import { BoardListener, BoardUDP } from "linklab/board";
       import Timer from "timer";
       import Time from "time";
       import config from "mc/config";
       export function probe(): void {
-        const listener = new Listener({ port: 0 });
+        const listener = new BoardListener({ port: 0 });
         listener.close();
-        const udp = new UDP({ port: 0 });
+        const udp = new BoardUDP({ port: 0 });
         udp.close();
         const t = Timer.set(() => trace(String(Time.ticks) + String(config.port) + "\\n"), 10);
         Timer.clear(t);
         void TCP;
       }`);
     assert.deepEqual(errors, []);
+  });
+
+  it("declares nothing global of ours: the typings' Listener has no close(), as in the SDK's typings/", () => {
+    const errors = probe(`
+      import Listener from "embedded:io/socket/listener";
+      export function probe(): void {
+        new Listener({ port: 0 }).close();
+      }`);
+    assert.ok(errors.some((e) => e.includes("Property 'close' does not exist")), errors.join("\n") || "no error");
   });
 
   it("fails a firmware file that imports node:net", () => {
