@@ -5,7 +5,7 @@
 // A failed build is summed up in one line (the first compiler error) with the full log kept beside it.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { checkTsc, sdkEnv, type Sdk } from "./sdk.ts";
@@ -31,6 +31,8 @@ export interface BuildResult {
   log: string;
   logFile: string;
   ms: number;
+  /** mcconfig's per-file tsconfigs (one per .ts module, extending its tsconfig-base.json), for a re-check. */
+  tsconfigs: string[];
 }
 
 /** Builds into one directory at a time (mcconfig's makefiles are not safe to run twice in parallel on one tree). */
@@ -72,7 +74,7 @@ async function runBuild(sdk: Sdk, appDir: string, out: string, options: BuildOpt
   mkdirSync(out, { recursive: true });
   const done = (ok: boolean, summary: string, log: string, image?: string): BuildResult => {
     writeFileSync(logFile, log);
-    return { ok, image, summary, log, logFile, ms: Math.round(performance.now() - started) };
+    return { ok, image, summary, log, logFile, ms: Math.round(performance.now() - started), tsconfigs: tsconfigsIn(join(out, "tmp", platform)) };
   };
   if (!existsSync(join(appDir, "manifest.json"))) return done(false, `no manifest.json in ${appDir}`, "");
   const tsc = checkTsc(env);
@@ -97,6 +99,16 @@ async function runBuild(sdk: Sdk, appDir: string, out: string, options: BuildOpt
     copyFileSync(built, image);
   }
   return done(true, `built ${basename(appDir)} for ${platform} (${kind}) with Moddable SDK ${sdk.version}${image ? `: ${image}` : ""}`, output, image);
+}
+
+/** Every per-file tsconfig mcconfig generated under a directory (not its tsconfig-base.json or tsconfig-js.json). */
+function tsconfigsIn(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const found: string[] = [];
+  for (const entry of readdirSync(dir, { recursive: true, encoding: "utf8" })) {
+    if (entry.endsWith("-tsconfig.json")) found.push(join(dir, entry));
+  }
+  return found.sort();
 }
 
 function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
