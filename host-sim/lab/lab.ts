@@ -1,6 +1,8 @@
 // The lab controller: starts each board of a scenario as its own process on its own 127.0.0.x address, relays its
 // serial log (live, prefixed), turns log lines into timed events, plays the fault timeline, and at the end stops
 // every board (always, also when something throws) and judges the expectations. One run = one runLab() call.
+// A board with engine=moddable is the firmware built by the user's Moddable SDK for lin, run on mcsim (real XS):
+// its image is built with its final config before the boards start, and only process faults reach it.
 import { createServer, type Server } from "node:net";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,8 +10,11 @@ import { AppError, loadApp } from "../app.ts";
 import type { BoardCommand } from "../runtime/board.ts";
 import { classify, parseLogLine, type LabEvent } from "./events.ts";
 import { judge, type ExpectationResult } from "./expect.ts";
-import { BoardProcess } from "./process.ts";
-import { ScenarioError, type Fault, type Scenario } from "./scenario.ts";
+import type { buildApp } from "../moddable/build.ts";
+import type { mcsimLaunch } from "../moddable/mcsim.ts";
+import type { Sdk } from "../moddable/sdk.ts";
+import { BoardProcess, type BoardLaunch } from "./process.ts";
+import { ScenarioError, type BoardSpec, type Engine, type Fault, type Scenario } from "./scenario.ts";
 import { summarize, type Summary } from "./summary.ts";
 
 /** The run could not go on (a board never booted); like a ScenarioError, reported in one line. */
@@ -62,6 +67,8 @@ type NetCommand = BoardCommand;
 
 interface Live {
   record: BoardRecord;
+  /** What runs it: the host simulator, or Moddable's runtime (mcsim). */
+  engine: Engine;
   address: string;
   process?: BoardProcess;
   ready: boolean;
@@ -112,6 +119,85 @@ async function lockNetwork(first: string, count: number): Promise<{ first: strin
   throw new LabError(`no free network for ${count} boards near ${first}: 64 other labs are running?`);
 }
 
+/** A board's config value: its board line, else the app's manifest default (undefined when the app has no such key). */
+function configValue(spec: BoardSpec, defaults: Record<string, unknown>, key: string): string | undefined {
+  return spec.config[key] ?? (key in defaults ? String(defaults[key]) : undefined);
+}
+
+/** A board of the firmware that listens (role server or both), with its TCP port. */
+function listenPort(spec: BoardSpec, defaults: Record<string, unknown>): string | undefined {
+  const role = configValue(spec, defaults, "role");
+  return role === "server" || role === "both" ? configValue(spec, defaults, "port") : undefined;
+}
+
+/**
+ * What lin cannot do that a scenario would ask of a board on Moddable's runtime: UDP broadcast (the server beacons
+ * behind server=auto), and sharing a port (mcsim binds INADDR_ANY, so its port is taken on every address).
+ */
+function checkEngines(scenario: Scenario, defaults: Record<string, unknown>): void {
+  const moddable = scenario.boards.filter((b) => b.engine === "moddable");
+  if (moddable.length === 0) return;
+  const at = (spec: BoardSpec): string => `${scenario.file}:${spec.line}`;
+  const moddableServer = moddable.find((b) => listenPort(b, defaults) !== undefined);
+  for (const spec of scenario.boards) {
+    const role = configValue(spec, defaults, "role");
+    if ((role !== "client" && role !== "both") || configValue(spec, defaults, "server") !== "auto") continue;
+    const auto = `server=auto${spec.config.server === undefined ? " (the default)" : ""}`;
+    if (spec.engine === "moddable")
+      throw new ScenarioError(`${at(spec)}: board ${spec.id} (engine=moddable) has ${auto}: it would find its server by UDP broadcast beacons, and lin refuses broadcast; name its server, e.g. server=@<board>`);
+    if (moddableServer)
+      throw new ScenarioError(`${at(spec)}: board ${spec.id} has ${auto}, but server ${moddableServer.id} has engine=moddable and lin refuses UDP broadcast, so its beacons never arrive; name it: server=@${moddableServer.id}`);
+  }
+  for (const spec of moddable) {
+    const port = listenPort(spec, defaults);
+    if (port === undefined) continue;
+    if (Number(port) === LAB_LOCK_PORT)
+      throw new ScenarioError(`${at(spec)}: board ${spec.id} (engine=moddable) listens on port ${port}, which the lab itself holds; choose another port=`);
+    const other = scenario.boards.find((b) => b !== spec && listenPort(b, defaults) === port);
+    if (other)
+      throw new ScenarioError(
+        `${at(other.line > spec.line ? other : spec)}: boards ${spec.id} and ${other.id} both listen on port ${port}, and ${spec.id} (engine=moddable) takes it on every address (mcsim binds INADDR_ANY); give one of them another port=`,
+      );
+  }
+}
+
+/** A port that a board on Moddable's runtime will bind on every address must be free on this machine (another lab?). */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolveFree) => {
+    const server = createServer();
+    server.once("error", () => resolveFree(false));
+    server.listen({ host: "0.0.0.0", port, exclusive: true }, () => server.close(() => resolveFree(true)));
+  });
+}
+
+/** What the boards on Moddable's runtime need (loaded only for them): the SDK, its build, mcsim and its XS abort line. */
+interface ModdableRuntime {
+  sdk: Sdk;
+  build: typeof buildApp;
+  launch: typeof mcsimLaunch;
+  abortLine: RegExp;
+}
+
+/** The SDK and a headless display for the boards on Moddable's runtime, or a LabError saying what is missing. */
+async function moddableRuntime(scenario: Scenario, defaults: Record<string, unknown>): Promise<ModdableRuntime> {
+  const first = scenario.boards.find((b) => b.engine === "moddable")!;
+  const where = `${scenario.file}:${first.line}: board ${first.id} has engine=moddable`;
+  const { findSdk, isSdk } = await import("../moddable/sdk.ts");
+  const found = findSdk();
+  if (!isSdk(found)) throw new LabError(`${where}, which needs the Moddable SDK: ${found.missing}`);
+  const { mcsimMissing, mcsimLaunch: launch } = await import("../moddable/mcsim.ts");
+  const missing = mcsimMissing();
+  if (missing) throw new LabError(`${where}, which needs Moddable's runtime (mcsim): ${missing}`);
+  for (const spec of scenario.boards) {
+    const port = spec.engine === "moddable" ? listenPort(spec, defaults) : undefined;
+    if (port !== undefined && !(await portFree(Number(port))))
+      throw new LabError(`${scenario.file}:${spec.line}: board ${spec.id} (engine=moddable) binds port ${port} on every address, and it is in use on this machine (another lab or program)`);
+  }
+  const { buildApp: build } = await import("../moddable/build.ts");
+  const { XS_ABORT } = await import("../moddable/run.ts");
+  return { sdk: found, build, launch, abortLine: XS_ABORT };
+}
+
 /** Check the board lines against the app's manifest before anything starts, pointing at the line. */
 function checkBoards(scenario: Scenario, defaults: Record<string, unknown>): void {
   for (const spec of scenario.boards) {
@@ -124,6 +210,7 @@ function checkBoards(scenario: Scenario, defaults: Record<string, unknown>): voi
         throw new ScenarioError(`${scenario.file}:${spec.line}: ${key}=${value}: no board '${value.slice(1)}'`);
     }
   }
+  checkEngines(scenario, defaults);
 }
 
 export async function runLab(scenario: Scenario, options: LabOptions = {}): Promise<LabResult> {
@@ -137,12 +224,13 @@ export async function runLab(scenario: Scenario, options: LabOptions = {}): Prom
     throw error;
   }
   checkBoards(scenario, defaults);
+  const moddable = scenario.boards.some((b) => b.engine === "moddable") ? await moddableRuntime(scenario, defaults) : undefined;
 
   let seed = (options.seed ?? 1) >>> 0 || 1;
   const nextSeed = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
 
   const events: LabEvent[] = [];
-  const spawnedAt = performance.now();
+  let spawnedAt = performance.now();
   let t0 = spawnedAt;
   let ended = false;
   let started = false;
@@ -153,7 +241,14 @@ export async function runLab(scenario: Scenario, options: LabOptions = {}): Prom
 
   const boards: Live[] = scenario.boards.map((spec, index) => {
     const address = takeAddress();
-    return { record: { id: spec.id, index, config: spec.config, role: spec.config.role ?? String(defaults.role ?? ""), addresses: [address], boots: 0 }, address, ready: false, off: false, wifiUp: true };
+    return {
+      record: { id: spec.id, index, config: spec.config, role: spec.config.role ?? String(defaults.role ?? ""), addresses: [address], boots: 0 },
+      engine: spec.engine,
+      address,
+      ready: false,
+      off: false,
+      wifiUp: true,
+    };
   });
   const byId = new Map(boards.map((b) => [b.record.id, b]));
   const byAddress = new Map<string, string>();
@@ -217,23 +312,44 @@ export async function runLab(scenario: Scenario, options: LabOptions = {}): Prom
     syncNetwork(board);
   };
 
-  const start = (board: Live): void => {
-    const words = Object.entries(board.record.config).map(([key, value]) => {
+  /** The config a board runs with: its words, `@board` as that board's address, and the lab's own defaults. */
+  const configFor = (board: Live): Record<string, string> => {
+    const config: Record<string, string> = {};
+    for (const [key, value] of Object.entries(board.record.config)) {
       const target = value.startsWith("@") ? byId.get(value.slice(1)) : undefined;
-      return `${key}=${target ? target.address : value}`;
-    });
+      config[key] = target ? target.address : value;
+    }
     // Firmware boards get their board id as their protocol id, and log everything (the live view hides D lines,
     // the summary counts them).
-    if ("id" in defaults && !("id" in board.record.config)) words.push(`id=${board.record.id}`);
-    if ("logLevel" in defaults && !("logLevel" in board.record.config)) words.push("logLevel=D");
+    if ("id" in defaults && !("id" in board.record.config)) config.id = board.record.id;
+    if ("logLevel" in defaults && !("logLevel" in board.record.config)) config.logLevel = "D";
+    return config;
+  };
+
+  /** Boards on Moddable's runtime: their lin image (the config is compiled in), built before any board starts. */
+  const images = new Map<string, string>();
+
+  const start = async (board: Live): Promise<void> => {
+    const words = Object.entries(configFor(board)).map(([key, value]) => `${key}=${value}`);
     board.ready = false;
     board.record.boots++;
+    let launch: BoardLaunch | undefined;
+    if (moddable && board.engine === "moddable") {
+      launch = await moddable.launch(moddable.sdk, images.get(board.record.id)!);
+      if (ended) {
+        // The run ended while mcsim's display and config directory were being prepared.
+        launch.cleanup();
+        return;
+      }
+    }
     const boardProcess = new BoardProcess({
       id: board.record.id,
       appDir,
       words,
       address: board.address,
       peers: boards.map((b) => b.address),
+      launch,
+      endLine: launch ? moddable?.abortLine : undefined,
       onLine(stream, text) {
         if (boardProcess !== board.process) return;
         const t = now();
@@ -253,8 +369,9 @@ export async function runLab(scenario: Scenario, options: LabOptions = {}): Prom
         for (const event of classify(line, peerOf)) record({ t, board: board.record.id, ...event, line, fields: line.fields });
       },
       onExit(code, signal) {
-        const how = signal ? `signal ${signal}` : `code ${code}`;
-        record({ t: now(), board: board.record.id, name: "exit", args: boardProcess.killedByLab ? [] : ["by-itself"], text: how });
+        const how = boardProcess.aborted ? "XS abort" : signal ? `signal ${signal}` : `code ${code}`;
+        const byItself = boardProcess.aborted || !boardProcess.killedByLab;
+        record({ t: now(), board: board.record.id, name: "exit", args: byItself ? ["by-itself"] : [], text: how });
       },
     });
     board.process = boardProcess;
@@ -272,8 +389,9 @@ export async function runLab(scenario: Scenario, options: LabOptions = {}): Prom
   const powerOn = async (board: Live): Promise<void> => {
     await board.process?.kill();
     board.off = false;
-    start(board);
+    const starting = start(board);
     syncAll();
+    await starting;
   };
 
   const apply = async (fault: Fault): Promise<void> => {
@@ -343,7 +461,7 @@ export async function runLab(scenario: Scenario, options: LabOptions = {}): Prom
         await board.process?.kill();
         later(fault.durationMs, () => {
           board.off = false;
-          start(board);
+          return start(board);
         });
         break;
       }
@@ -390,7 +508,20 @@ export async function runLab(scenario: Scenario, options: LabOptions = {}): Prom
   };
 
   try {
-    for (const board of boards) start(board);
+    if (moddable) {
+      // One after the other (one build tree per app), before the boot clock: the first build takes about 40 s.
+      for (const board of boards.filter((b) => b.engine === "moddable")) {
+        const spec = scenario.boards[board.record.index];
+        output.labLine?.(`building ${board.record.id} for Moddable's runtime (lin)...`, -1);
+        const built = await moddable.build(moddable.sdk, { appDir, overrides: configFor(board) });
+        if (!built.ok || !built.image) throw new ScenarioError(`${scenario.file}:${spec.line}: board ${board.record.id}: ${built.summary}`);
+        output.labLine?.(`${board.record.id}: ${built.summary} (${(built.ms / 1000).toFixed(1)}s)`, -1);
+        images.set(board.record.id, built.image);
+      }
+      spawnedAt = t0 = performance.now();
+    }
+    // Host boards are spawned at once, in order; a board on Moddable's runtime once its launch is ready.
+    await Promise.all(boards.map((board) => start(board)));
     // The lab clock starts when every board has printed its first line (booted), like powering a bench at once.
     const readyBy = spawnedAt + (options.readyTimeoutMs ?? 60_000);
     await new Promise<void>((resolveReady, reject) => {
@@ -415,7 +546,8 @@ export async function runLab(scenario: Scenario, options: LabOptions = {}): Prom
     started = true;
     for (const event of events) event.t -= t0 - spawnedAt;
     if (firstAddress !== scenario.firstAddress) lab("network", [], `network ${scenario.firstAddress} is in use by another lab on this machine; using ${firstAddress}`);
-    lab("start", [], `lab clock starts (all ${boards.length} boards booted in ${((t0 - spawnedAt) / 1000).toFixed(1)}s): ${boards.map((b) => `${b.record.id}=${b.address}`).join(" ")}`);
+    const named = (b: Live): string => `${b.record.id}=${b.address}${b.engine === "moddable" ? " (engine=moddable)" : ""}`;
+    lab("start", [], `lab clock starts (all ${boards.length} boards booted in ${((t0 - spawnedAt) / 1000).toFixed(1)}s): ${boards.map(named).join(" ")}`);
 
     for (const step of scenario.timeline) later(step.atMs, () => apply(step.fault));
     await new Promise<void>((resolveEnd) => {

@@ -2,6 +2,9 @@
 // `node --import host-sim/register.mjs host-sim/cli.ts run ...`, which is what bin.mjs does), with
 // its serial log (stdout) and stderr split into lines, and an IPC channel for board commands. The lab can freeze it
 // (SIGSTOP: power cut, the kernel keeps its sockets), kill it (SIGKILL: the kernel closes them) and start it again.
+// With a `launch`, the board is another program (mcsim running a lin image: host-sim/moddable/mcsim.ts): same
+// lines, freeze and kill, but no IPC channel (send() returns false); its `endLine` (mcsim's XS abort: mcsim never
+// exits by itself, an ESP32 would be gone) makes the board die as if by itself.
 import { spawn, type ChildProcess } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -12,12 +15,24 @@ const here = dirname(fileURLToPath(import.meta.url));
 const registerUrl = pathToFileURL(join(here, "..", "register.mjs")).href;
 const cliPath = join(here, "..", "cli.ts");
 
+/** Another program to run as the board (what mcsimLaunch() returns); cleanup() runs once it has exited. */
+export interface BoardLaunch {
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  cleanup(): void;
+}
+
 export interface BoardProcessOptions {
   id: string;
   appDir: string;
   words: string[];
   address: string;
   peers: string[];
+  /** Run this instead of the host simulator (appDir, words, address and peers are then the launch's business). */
+  launch?: BoardLaunch;
+  /** A stdout line after which the board is dead though its process is not (mcsim's `XS abort`): the board is killed. */
+  endLine?: RegExp;
   onLine(stream: "stdout" | "stderr", line: string): void;
   onExit(code: number | null, signal: NodeJS.Signals | null): void;
 }
@@ -42,29 +57,43 @@ export class BoardProcess {
   frozen = false;
   /** The lab ended it (crash, reboot, power-on, end of run), as opposed to the board dying by itself. */
   killedByLab = false;
+  /** The board printed its endLine and was killed for it (which counts as ending by itself). */
+  aborted = false;
+  #launched: boolean;
 
   constructor(options: BoardProcessOptions) {
     installExitHook();
     this.id = options.id;
-    this.child = spawn(process.execPath, ["--import", registerUrl, cliPath, "run", options.appDir, ...options.words], {
-      env: {
-        ...process.env,
-        LINKLAB_BOARD_ID: options.id,
-        LINKLAB_BOARD_ADDRESS: options.address,
-        LINKLAB_PEERS: options.peers.join(","),
-        FORCE_COLOR: "0",
-      },
-      stdio: ["ignore", "pipe", "pipe", "ipc"],
-    });
+    const launch = options.launch;
+    this.#launched = launch !== undefined;
+    this.child = launch
+      ? spawn(launch.command, launch.args, { env: launch.env, stdio: ["ignore", "pipe", "pipe"] })
+      : spawn(process.execPath, ["--import", registerUrl, cliPath, "run", options.appDir, ...options.words], {
+          env: {
+            ...process.env,
+            LINKLAB_BOARD_ID: options.id,
+            LINKLAB_BOARD_ADDRESS: options.address,
+            LINKLAB_PEERS: options.peers.join(","),
+            FORCE_COLOR: "0",
+          },
+          stdio: ["ignore", "pipe", "pipe", "ipc"],
+        });
     live.add(this.child);
     // A board that dies mid-send must not take the lab down.
     this.child.on("error", () => {});
     this.child.channel?.unref?.();
-    this.#lines(this.child.stdout!, (line) => options.onLine("stdout", line));
+    this.#lines(this.child.stdout!, (line) => {
+      options.onLine("stdout", line);
+      if (options.endLine && !this.aborted && options.endLine.test(line)) {
+        this.aborted = true;
+        if (this.running) this.child.kill("SIGKILL");
+      }
+    });
     this.#lines(this.child.stderr!, (line) => options.onLine("stderr", line));
     this.exited = new Promise((resolve) => {
       this.child.once("exit", (code, signal) => {
         live.delete(this.child);
+        launch?.cleanup();
         options.onExit(code, signal);
         resolve();
       });
@@ -89,7 +118,7 @@ export class BoardProcess {
     });
   }
 
-  /** Send a board command over IPC; false when the board cannot hear it (dead, or frozen: then it stays queued). */
+  /** Send a board command over IPC; false when the board cannot hear it (dead; frozen: then it stays queued; a launch: no IPC). */
   send(command: BoardCommand): boolean {
     if (!this.running || !this.child.connected) return false;
     this.child.send(command, (error) => {
@@ -115,7 +144,8 @@ export class BoardProcess {
   /** End of a run: ask politely (SIGTERM closes sockets cleanly), then kill after `graceMs`. */
   async stop(graceMs = 2000): Promise<void> {
     if (!this.running) return this.exited;
-    if (this.frozen) return this.kill();
+    // mcsim does not stop when asked; SIGKILL closes its sockets all the same.
+    if (this.frozen || this.#launched) return this.kill();
     this.killedByLab = true;
     this.child.kill("SIGTERM");
     let timer: NodeJS.Timeout | undefined;

@@ -21,10 +21,15 @@ export type Fault =
 
 export type FaultKind = Fault["kind"];
 
+/** What runs a board: the host simulator (a Node process, default) or Moddable's runtime (mcsim, real XS, lin). */
+export type Engine = "host" | "moddable";
+
 export interface BoardSpec {
   id: string;
   /** key=value words exactly as written; `@board` values are replaced by that board's address at start. */
   config: Record<string, string>;
+  /** `engine=...` on the board line: a word for the lab, not a config key of the firmware. */
+  engine: Engine;
   line: number;
 }
 
@@ -236,14 +241,22 @@ export function parseScenario(text: string, file: string): Scenario {
         if (!id || !ID.test(id)) fail(line, "usage: board <id> [key=value ...], id like server or c1");
         if (boards.has(id!)) fail(line, `board '${id}' is declared twice`);
         const config: Record<string, string> = {};
+        let engine: Engine = "host";
         for (const word of rest.slice(1)) {
           const at = word.indexOf("=");
           if (word.startsWith('"') || at <= 0 || !KEY.test(word.slice(0, at)))
             fail(line, `bad config word '${word.replace(/^"/, "")}': expected key=value, e.g. role=client`);
+          if (word.slice(0, at) === "engine") {
+            const value = word.slice(at + 1);
+            if (value !== "host" && value !== "moddable")
+              fail(line, `engine=${value}: expected engine=host (the host simulator, the default) or engine=moddable (the firmware built by the Moddable SDK for lin, on Moddable's runtime)`);
+            engine = value as Engine;
+            continue;
+          }
           config[word.slice(0, at)] = word.slice(at + 1);
         }
         boards.add(id!);
-        scenario.boards.push({ id: id!, config, line });
+        scenario.boards.push({ id: id!, config, engine, line });
         break;
       }
       case "at":
@@ -280,6 +293,7 @@ export function parseScenario(text: string, file: string): Scenario {
   }
   scenario.timeline.sort((x, y) => x.atMs - y.atMs || x.line - y.line);
   checkTimeline(scenario, fail);
+  checkEngines(scenario, fail);
   return scenario;
 
   function parseStep(line: number, words: string[]): TimelineStep {
@@ -443,6 +457,41 @@ function checkTimeline(scenario: Scenario, fail: (line: number, message: string)
     const { name, args } = expectation.window.anchor;
     const key = [name, ...args].join(" ");
     if (!anchors.has(key)) fail(expectation.line, `anchor '${key}' never happens in this scenario's timeline`);
+  }
+}
+
+/**
+ * A board on Moddable's runtime (mcsim) has no IPC channel: the faults the lab makes inside the host runtime (its
+ * gates and Wi-Fi) cannot reach it. Process faults can: the lab freezes, kills and starts mcsim as it does a Node board.
+ */
+function checkEngines(scenario: Scenario, fail: (line: number, message: string) => never): void {
+  const moddable = scenario.boards.filter((b) => b.engine === "moddable").map((b) => b.id);
+  if (moddable.length === 0) return;
+  const why = "the faults made inside the host runtime cannot reach Moddable's runtime; process faults can (power-off, power-on, crash, reboot)";
+  for (const { fault, line } of scenario.timeline) {
+    let named: string[];
+    switch (fault.kind) {
+      case "power-off":
+      case "power-on":
+      case "crash":
+      case "reboot":
+        continue;
+      case "wifi-drop":
+        named = [fault.board];
+        break;
+      case "partition":
+      case "reset":
+        named = [fault.a, fault.b];
+        break;
+      case "heal":
+        named = fault.a && fault.b ? [fault.a, fault.b] : [];
+        break;
+      default:
+        // router-reboot, idle-firewall, latency, udp-loss: every board of the network.
+        named = moddable;
+    }
+    const board = named.find((id) => moddable.includes(id));
+    if (board) fail(line, `${fault.kind} cannot reach board ${board} (engine=moddable): ${why}`);
   }
 }
 

@@ -52,22 +52,23 @@ export class ModdableBoard {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** The first stdout line (from index `from` on) that matches, within the deadline; rejects with the log so far. */
+  /** The first stdout line (from index `from` on) that matches, within the deadline; rejects at once on an XS abort. */
   waitForLine(pattern: RegExp, deadlineMs = 10_000, from = 0): Promise<string> {
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const check = (): void => {
         const hit = this.lines.slice(from).find((line) => pattern.test(line));
-        if (hit !== undefined || !this.running) {
+        const aborted = hit === undefined && this.lines.slice(from).some((line) => XS_ABORT.test(line));
+        if (hit !== undefined || !this.running || aborted) {
           this.#waiters.delete(check);
           clearTimeout(timer);
           if (hit !== undefined) resolve(hit);
-          else reject(new Error(`mcsim exited before printing ${pattern}; log:\n${this.lines.join("\n")}`));
+          else reject(new Error(`${aborted ? "XS aborted" : "mcsim exited"} before printing ${pattern}; log:\n${this.lines.slice(-40).join("\n")}`));
         }
       };
       timer = setTimeout(() => {
         this.#waiters.delete(check);
-        reject(new Error(`no line ${pattern} within ${deadlineMs} ms; log:\n${this.lines.join("\n")}`));
+        reject(new Error(`no line ${pattern} within ${deadlineMs} ms; log:\n${this.lines.slice(-40).join("\n")}`));
       }, deadlineMs);
       this.#waiters.add(check);
       check();

@@ -70,6 +70,16 @@ export function installGlobals(): void {
   define(String, "fromArrayBuffer", fromArrayBuffer);
   define(ArrayBuffer, "fromString", fromString);
   define(ArrayBuffer.prototype, "concat", concat);
+  // ES2024, in XS 17 (SDK 8.2.3) and in Node only from 22: Moddable's own tests use it.
+  define(Promise, "withResolvers", function withResolvers<T>() {
+    let resolve!: (value: T | PromiseLike<T>) => void;
+    let reject!: (reason?: unknown) => void;
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    return { promise, resolve, reject };
+  });
   // XS integer math (xsMath.c): idiv/imod/irem truncate toward zero like C, mod is floored, irandom is inclusive.
   define(Math, "idiv", (a: number, b: number) => Math.trunc((a | 0) / (b | 0)) | 0);
   define(Math, "irem", (a: number, b: number) => ((a | 0) % (b | 0)) | 0);

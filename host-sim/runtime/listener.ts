@@ -54,6 +54,8 @@ interface ListenerRecord {
 }
 
 const records = new WeakMap<Listener, ListenerRecord>();
+/** Every Listener ever constructed, closed ones included: close() tells "already closed" from "not a Listener". */
+const made = new WeakSet<object>();
 
 function live(listener: unknown): ListenerRecord {
   const record = typeof listener === "object" && listener !== null ? records.get(listener as Listener) : undefined;
@@ -118,6 +120,7 @@ export default class Listener {
     };
     listen(record, this);
     records.set(this, record);
+    made.add(this);
     board.closers.add(record.closer);
     link.on("up", record.onUp);
     if ("target" in options) this.target = options.target;
@@ -130,9 +133,13 @@ export default class Listener {
     return socket ? accepted(socket) : undefined;
   }
 
+  /** Idempotent on a Listener; on anything else (a foreign receiver) it throws as XS's host-data check does. */
   close(): void {
     const record = records.get(this);
-    if (!record) return;
+    if (!record) {
+      if (made.has(this)) return;
+      throw new SyntaxError("C: xsGetHostData: invalid host data");
+    }
     records.delete(this);
     board.closers.delete(record.closer);
     link.off("up", record.onUp);

@@ -168,6 +168,8 @@ class Connection {
 }
 
 const records = new WeakMap<TCP, Connection>();
+/** Every TCP ever constructed: close() tells "closed or handed over" from "not a TCP". */
+const made = new WeakSet<object>();
 
 function live(tcp: unknown): Connection {
   const record = typeof tcp === "object" && tcp !== null ? records.get(tcp as TCP) : undefined;
@@ -228,6 +230,7 @@ export default class TCP {
   declare target?: unknown;
 
   constructor(options?: TCPOptions) {
+    made.add(this);
     if (options === undefined) {
       // `new TCP()`: an empty host object, filled in by Listener.read().
       records.set(this, new Connection(this));
@@ -276,9 +279,14 @@ export default class TCP {
     }
   }
 
+  /** Idempotent on a TCP; on anything else (a foreign receiver) it throws as XS's host-data check does. */
   close(): void {
     const record = records.get(this);
-    if (!record || record.closed) return;
+    if (!record) {
+      if (made.has(this)) return; // closed, or handed over by new TCP({from}): its host data is gone, as in XS
+      throw new SyntaxError("C: xsGetHostData: invalid host data");
+    }
+    if (record.closed) return;
     record.close();
   }
 

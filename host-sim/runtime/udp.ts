@@ -33,9 +33,15 @@ interface UDPRecord {
   closer: () => void;
   onUp: (address: string) => void;
   onDown: () => void;
+  /** Datagrams handed to Node and not yet sent. */
+  sending: number;
+  /** close() was called; the socket closes when `sending` reaches 0. */
+  closing: boolean;
 }
 
 const records = new WeakMap<UDP, UDPRecord>();
+/** Every UDP ever constructed, closed ones included: close() tells "already closed" from "not a UDP". */
+const made = new WeakSet<object>();
 
 function live(udp: unknown): UDPRecord {
   const record = typeof udp === "object" && udp !== null ? records.get(udp as UDP) : undefined;
@@ -122,6 +128,8 @@ export default class UDP {
       port,
       packets: [],
       readablePending: false,
+      sending: 0,
+      closing: false,
       onReadable,
       closer: () => this.close(),
       // The radio is off: datagrams sent to the board meanwhile are lost, so the socket stops receiving (it is
@@ -133,6 +141,7 @@ export default class UDP {
       },
     };
     records.set(this, record);
+    made.add(this);
     board.closers.add(record.closer);
     link.on("up", record.onUp);
     link.on("down", record.onDown);
@@ -153,7 +162,14 @@ export default class UDP {
     const toPortNumber = toInteger(port) & 0xffff;
     const bytes = Buffer.from(bytesOf(buffer));
     if (!link.up) throw new Error("UDP send failed");
-    for (const destination of destinations(to)) record.socket.send(bytes, toPortNumber, destination);
+    const socket = record.socket;
+    for (const destination of destinations(to)) {
+      record.sending++;
+      socket.send(bytes, toPortNumber, destination, () => {
+        record.sending--;
+        if (record.closing && record.sending === 0 && socket === record.socket) socket.close();
+      });
+    }
   }
 
   /** Join a multicast group (lwIP igmp_joingroup). Every board receives group traffic here; see destinations(). */
@@ -168,14 +184,23 @@ export default class UDP {
     if (!isAddress(`${address}`)) throw new RangeError("invalid IP address");
   }
 
+  /**
+   * Idempotent on a UDP; on anything else (a foreign receiver) it throws as XS's host-data check does. Datagrams
+   * written before close() still go out, as lwIP sends each one at once in udp_sendto: Node may still be binding
+   * the socket, so it is closed only after its last send has left.
+   */
   close(): void {
     const record = records.get(this);
-    if (!record) return;
+    if (!record) {
+      if (made.has(this)) return;
+      throw new SyntaxError("C: xsGetHostData: invalid host data");
+    }
     records.delete(this);
     board.closers.delete(record.closer);
     link.off("up", record.onUp);
     link.off("down", record.onDown);
-    if (link.up) record.socket.close();
+    record.closing = true;
+    if (link.up && record.sending === 0) record.socket.close();
     record.packets = [];
   }
 

@@ -7,7 +7,7 @@ import { basename } from "node:path";
 import ts from "typescript";
 import { RawPeer } from "../hostile/peer.ts";
 import { Child, linklabBin, repoDir } from "../support/child.ts";
-import { boot, freePort, image, requireSdk, stopBoards } from "./support.ts";
+import { boot, freePort, image, requireSdk, sdk, stopBoards } from "./support.ts";
 
 const XS_ABORT = /XS abort/;
 
@@ -20,7 +20,7 @@ describe("device: the firmware on real XS (Moddable SDK, lin)", function () {
 
   it("builds with mcconfig, and every module passes mcconfig's own per-file compile against the SDK's typings", async () => {
     const { buildApp } = await import("../../host-sim/moddable/build.ts");
-    const result = await buildApp(requireSdk(this), { appDir: repoDir, overrides: { role: "server" } });
+    const result = await buildApp(sdk!, { appDir: repoDir, overrides: { role: "server" } });
     assert.ok(result.ok, result.summary);
     // mcconfig skips tsc for modules that did not change since the last build, so the check is made again here
     // on the tsconfigs it generated: types = the SDK's xs and global typings, paths = its typings/ and our modules.
