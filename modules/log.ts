@@ -1,4 +1,4 @@
-// Serial log: one event per line, `<ms> <L> <tag>: <fixed message> key=value ...` (HOUSE_STYLE.md). The sink is
+// Serial log: one event per line, `<ms> <L> <tag>: <fixed message> key=value ...` (docs/serial-log.md). The sink is
 // injected (trace on the board, an array in tests); a sink that throws is ignored so logging never takes a role down.
 
 export type Level = "E" | "W" | "I" | "D";

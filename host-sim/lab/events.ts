@@ -1,4 +1,4 @@
-// Board serial-log lines (`<ms> <L> <tag>: <fixed message> key=value ...`, HOUSE_STYLE.md) turned into timed lab
+// Board serial-log lines (`<ms> <L> <tag>: <fixed message> key=value ...`, docs/serial-log.md) turned into timed lab
 // events that expectations and the summary read. Unparseable lines are kept as plain text, never an error.
 
 export interface LogLine {
