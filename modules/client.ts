@@ -283,7 +283,7 @@ export class Client {
       keepalive = { enable: true, idle: ms, interval: ms, count: 3 };
       if (!this.#keepaliveSaid) {
         this.#keepaliveSaid = true;
-        this.#log.i("asking for TCP keep-alive (honoured by the simulator; Moddable's ECMA-419 TCP on ESP32 ignores it)", { idleS: this.#options.tcpKeepaliveS, intervalS: this.#options.tcpKeepaliveS, count: 3 });
+        this.#log.i("asking for TCP keep-alive (Moddable's ECMA-419 TCP ignores it, on the ESP32 and in the simulator)", { idleS: this.#options.tcpKeepaliveS, intervalS: this.#options.tcpKeepaliveS, count: 3 });
       }
     }
     this.#attemptMs = this.#deps.clock();

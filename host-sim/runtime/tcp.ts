@@ -24,7 +24,6 @@ type Format = "buffer" | "number";
 
 export interface TCPKeepalive {
   enable: boolean;
-  /** ms of silence before the first probe (lwIP keep_idle). Node/Linux honour it in whole seconds. */
   idle?: number;
   /** ms between probes (lwIP keep_intvl). Node cannot set it: libuv fixes it at 1 s (Node 20, libuv 1.46; seen with strace). */
   interval?: number;
@@ -33,6 +32,11 @@ export interface TCPKeepalive {
 }
 
 export interface TCPOptions {
+/**
+ * ECMA-419's keep-alive option. Moddable SDK 8.2.3 ignores it on every platform (neither modules/io/socket/lwip/tcp.c
+ * nor lin/tcp.c reads it; the differential suite shows lin's sockets without a keep-alive timer), so the host
+ * runtime ignores it too: a probe the board never sends must not appear in the simulator.
+ */
   address?: string;
   host?: string;
   port?: number;
@@ -221,11 +225,6 @@ function callback<T>(options: object, name: string): T | undefined {
   return value as T;
 }
 
-function applyKeepalive(socket: Socket, keepalive: TCPKeepalive | undefined): void {
-  if (!keepalive) return;
-  socket.setKeepAlive(Boolean(keepalive.enable), keepalive.enable ? Math.max(1000, toInteger(keepalive.idle ?? 7_200_000)) : 0);
-}
-
 export default class TCP {
   declare target?: unknown;
 
@@ -268,7 +267,6 @@ export default class TCP {
     record.onError = onError;
     record.triggerable = (onReadable ? kReadable : 0) | (onWritable ? kWritable : 0) | (onError ? kError : 0);
     if (nodelay !== undefined) record.socket?.setNoDelay(nodelay);
-    if (record.socket) applyKeepalive(record.socket, options.keepalive);
     if ("target" in options) this.target = options.target;
     if ("from" in options) {
       let triggered = 0;
@@ -327,7 +325,8 @@ export default class TCP {
   /** Queue bytes (or one byte with format "number"); returns the send buffer space left. */
   write(data: ArrayBufferLike | ArrayBufferView | number): number | undefined {
     const record = live(this);
-    if (!record.ready) throw new Error(record.error ? "not ready" : "would block");
+    // lwip/tcp.c xs_tcp_write: tcp->ready is set by the connected callback and cleared when an error is reported.
+    if (!record.ready) throw new Error("not ready");
     let bytes: Buffer;
     if (record.format === "buffer") bytes = Buffer.from(bytesOf(data));
     else bytes = Buffer.of(toInteger(data) & 0xff);
