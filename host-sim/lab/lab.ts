@@ -14,7 +14,8 @@ import type { buildApp } from "../moddable/build.ts";
 import type { mcsimLaunch } from "../moddable/mcsim.ts";
 import type { Sdk } from "../moddable/sdk.ts";
 import { BoardProcess, type BoardLaunch } from "./process.ts";
-import { ScenarioError, type BoardSpec, type Engine, type Fault, type Scenario } from "./scenario.ts";
+import { faultSpec, type FaultBoard, type FaultNetwork, type NetworkState } from "./faults.ts";
+import { ScenarioError, type BoardSpec, type Engine, type Scenario } from "./scenario.ts";
 import { summarize, type Summary } from "./summary.ts";
 
 /** The run could not go on (a board never booted); like a ScenarioError, reported in one line. */
@@ -62,21 +63,24 @@ export interface LabResult {
   passed: boolean;
 }
 
-/** Board commands, the lab's fault layer included (host-sim/runtime/board.ts, runtime/shaping.ts). */
-type NetCommand = BoardCommand;
-
-interface Live {
+interface Live extends FaultBoard {
   record: BoardRecord;
   /** What runs it: the host simulator, or Moddable's runtime (mcsim). */
   engine: Engine;
-  address: string;
   process?: BoardProcess;
   ready: boolean;
-  /** Powered off: frozen process, peers blackhole it. */
-  off: boolean;
-  wifiUp: boolean;
   /** Last blackhole list sent, to send only changes. */
   sentBlackhole?: string;
+}
+
+/** What a run needs that is found before it starts. */
+interface RunSetup {
+  appDir: string;
+  /** The app manifest's config defaults. */
+  defaults: Record<string, unknown>;
+  moddable: ModdableRuntime | undefined;
+  /** The first address of the network this run holds (the scenario's, or the next free block). */
+  firstAddress: string;
 }
 
 /** Resolve the app directory of a scenario: its `app` line is relative to the scenario file. */
@@ -214,7 +218,6 @@ function checkBoards(scenario: Scenario, defaults: Record<string, unknown>): voi
 }
 
 export async function runLab(scenario: Scenario, options: LabOptions = {}): Promise<LabResult> {
-  const output = options.output ?? {};
   const appDir = scenarioAppDir(scenario);
   let defaults: Record<string, unknown>;
   try {
@@ -225,350 +228,293 @@ export async function runLab(scenario: Scenario, options: LabOptions = {}): Prom
   }
   checkBoards(scenario, defaults);
   const moddable = scenario.boards.some((b) => b.engine === "moddable") ? await moddableRuntime(scenario, defaults) : undefined;
+  const { first, lock } = await lockNetwork(scenario.firstAddress, scenario.boards.length);
+  const run = new LabRun(scenario, { appDir, defaults, moddable, firstAddress: first }, options);
+  try {
+    return await run.run();
+  } finally {
+    lock.close();
+  }
+}
 
-  let seed = (options.seed ?? 1) >>> 0 || 1;
-  const nextSeed = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
-
-  const events: LabEvent[] = [];
-  let spawnedAt = performance.now();
-  let t0 = spawnedAt;
-  let ended = false;
-  let started = false;
-  const now = (): number => performance.now() - t0;
-  const { first: firstAddress, lock } = await lockNetwork(scenario.firstAddress, scenario.boards.length);
-  let nextAddress = 0;
-  const takeAddress = (): string => addressPlus(firstAddress, nextAddress++);
-
-  const boards: Live[] = scenario.boards.map((spec, index) => {
-    const address = takeAddress();
-    return {
-      record: { id: spec.id, index, config: spec.config, role: spec.config.role ?? String(defaults.role ?? ""), addresses: [address], boots: 0 },
-      engine: spec.engine,
-      address,
-      ready: false,
-      off: false,
-      wifiUp: true,
-    };
-  });
-  const byId = new Map(boards.map((b) => [b.record.id, b]));
-  const byAddress = new Map<string, string>();
-  for (const b of boards) byAddress.set(b.address, b.record.id);
-  const peerOf = (value: string | undefined): string | undefined => {
-    if (value === undefined) return undefined;
-    if (byId.has(value)) return value;
-    const address = value.replace(/:\d+$/, "");
-    return byAddress.get(address);
-  };
-
-  // Network-wide fault state, turned into per-board commands by syncNetwork().
-  const partitions = new Set<string>(); // "a b" with a < b
-  let latency = { latencyMs: 0, jitterMs: 0 };
-  let udpLossPercent = 0;
-  let idleMs = 0;
-
-  const record = (event: LabEvent): void => {
-    if (!ended) events.push(event);
-  };
-  const lab = (name: string, args: string[], text: string): void => {
-    const t = now();
-    record({ t, board: "lab", name, args, text });
-    output.labLine?.(text, t);
-  };
-
-  const send = (board: Live, command: NetCommand): void => {
-    board.process?.send(command);
-  };
-
-  const blackholeFor = (board: Live): string[] => {
-    const out = new Set<string>();
-    for (const other of boards) {
-      if (other === board) continue;
-      const key = [board.record.id, other.record.id].sort().join(" ");
-      if (other.off || partitions.has(key)) for (const address of other.record.addresses) out.add(address);
-    }
-    return [...out].sort();
-  };
-
-  const syncNetwork = (board: Live): void => {
-    if (!board.process || board.off || !board.ready) return;
-    const addresses = blackholeFor(board);
-    const key = addresses.join(",");
-    if (key !== board.sentBlackhole) {
-      board.sentBlackhole = key;
-      send(board, { type: "blackhole", addresses });
-    }
-  };
-  const syncAll = (): void => {
-    for (const board of boards) syncNetwork(board);
-  };
-
-  /** A freshly booted board learns the network's current state (its Wi-Fi, latency, loss, firewall, partitions). */
-  const greet = (board: Live): void => {
-    board.sentBlackhole = undefined;
-    if (!board.wifiUp) send(board, { type: "wifi", up: false });
-    if (latency.latencyMs || latency.jitterMs) send(board, { type: "latency", ...latency, seed: nextSeed() });
-    if (udpLossPercent) send(board, { type: "udp-loss", percent: udpLossPercent, seed: nextSeed() });
-    if (idleMs) send(board, { type: "idle-firewall", idleMs });
-    syncNetwork(board);
-  };
-
-  /** The config a board runs with: its words, `@board` as that board's address, and the lab's own defaults. */
-  const configFor = (board: Live): Record<string, string> => {
-    const config: Record<string, string> = {};
-    for (const [key, value] of Object.entries(board.record.config)) {
-      const target = value.startsWith("@") ? byId.get(value.slice(1)) : undefined;
-      config[key] = target ? target.address : value;
-    }
-    // Firmware boards get their board id as their protocol id, and log everything (the live view hides D lines,
-    // the summary counts them).
-    if ("id" in defaults && !("id" in board.record.config)) config.id = board.record.id;
-    if ("logLevel" in defaults && !("logLevel" in board.record.config)) config.logLevel = "D";
-    return config;
-  };
-
+/**
+ * One run of a scenario: its boards (processes), the lab clock, the event log, the network's fault state (what the
+ * faults in faults.ts act on, as a FaultNetwork) and, at the end, the verdicts. Used once: construct, then run().
+ */
+class LabRun implements FaultNetwork {
+  readonly boards: Live[];
+  readonly state: NetworkState = { partitions: new Set(), latency: { latencyMs: 0, jitterMs: 0 }, udpLossPercent: 0, idleMs: 0 };
+  readonly events: LabEvent[] = [];
+  readonly #scenario: Scenario;
+  readonly #setup: RunSetup;
+  readonly #output: LabOutput;
+  readonly #options: LabOptions;
+  readonly #byId: Map<string, Live>;
   /** Boards on Moddable's runtime: their lin image (the config is compiled in), built before any board starts. */
-  const images = new Map<string, string>();
+  readonly #images = new Map<string, string>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #seed: number;
+  #nextAddress = 0;
+  #spawnedAt = performance.now();
+  #t0 = this.#spawnedAt;
+  #ended = false;
+  #started = false;
 
-  const start = async (board: Live): Promise<void> => {
-    const words = Object.entries(configFor(board)).map(([key, value]) => `${key}=${value}`);
-    board.ready = false;
-    board.record.boots++;
+  constructor(scenario: Scenario, setup: RunSetup, options: LabOptions) {
+    this.#scenario = scenario;
+    this.#setup = setup;
+    this.#options = options;
+    this.#output = options.output ?? {};
+    this.#seed = (options.seed ?? 1) >>> 0 || 1;
+    this.boards = scenario.boards.map((spec, index): Live => {
+      const address = this.newAddress();
+      const record: BoardRecord = { id: spec.id, index, config: spec.config, role: spec.config.role ?? String(setup.defaults.role ?? ""), addresses: [address], boots: 0 };
+      return { record, id: spec.id, address, addresses: record.addresses, engine: spec.engine, ready: false, off: false, wifiUp: true };
+    });
+    this.#byId = new Map(this.boards.map((b) => [b.id, b]));
+  }
+
+  // --- FaultNetwork: what a fault may do (host-sim/lab/faults.ts) ---
+
+  board(id: string): Live {
+    return this.#byId.get(id)!;
+  }
+
+  announce(name: string, args: string[], text: string): void {
+    const t = this.#now();
+    this.#record({ t, board: "lab", name, args, text });
+    this.#output.labLine?.(text, t);
+  }
+
+  send(board: FaultBoard, command: BoardCommand): void {
+    (board as Live).process?.send(command);
+  }
+
+  later(ms: number, action: () => void | Promise<void>): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      if (!this.#ended) void Promise.resolve(action()).catch((error) => this.announce("lab-error", [], `lab error: ${(error as Error).message}`));
+    }, Math.max(0, ms));
+    this.#timers.add(timer);
+  }
+
+  syncBlackholes(): void {
+    for (const board of this.boards) this.#syncBlackhole(board);
+  }
+
+  nextSeed(): number {
+    return (this.#seed = (Math.imul(this.#seed, 1103515245) + 12345) >>> 0);
+  }
+
+  newAddress(): string {
+    return addressPlus(this.#setup.firstAddress, this.#nextAddress++);
+  }
+
+  freeze(board: FaultBoard): void {
+    (board as Live).process?.freeze();
+  }
+
+  async kill(board: FaultBoard): Promise<void> {
+    await (board as Live).process?.kill();
+  }
+
+  async start(board: FaultBoard): Promise<void> {
+    const live = board as Live;
+    const words = Object.entries(this.#configFor(live)).map(([key, value]) => `${key}=${value}`);
+    live.ready = false;
+    live.record.boots++;
     let launch: BoardLaunch | undefined;
-    if (moddable && board.engine === "moddable") {
-      launch = await moddable.launch(moddable.sdk, images.get(board.record.id)!);
-      if (ended) {
+    const moddable = this.#setup.moddable;
+    if (moddable && live.engine === "moddable") {
+      launch = await moddable.launch(moddable.sdk, this.#images.get(live.id)!);
+      if (this.#ended) {
         // The run ended while mcsim's display and config directory were being prepared.
         launch.cleanup();
         return;
       }
     }
-    const boardProcess = new BoardProcess({
-      id: board.record.id,
-      appDir,
+    const boardProcess: BoardProcess = new BoardProcess({
+      id: live.id,
+      appDir: this.#setup.appDir,
       words,
-      address: board.address,
-      peers: boards.map((b) => b.address),
+      address: live.address,
+      peers: this.boards.map((b) => b.address),
       launch,
       endLine: launch ? moddable?.abortLine : undefined,
-      onLine(stream, text) {
-        if (boardProcess !== board.process) return;
-        const t = now();
-        output.boardLine?.(board.record.id, board.record.index, text, stream, started ? t : -1);
-        if (stream === "stderr") {
-          record({ t, board: board.record.id, name: "stderr", args: [], text });
-          return;
-        }
-        if (!board.ready) {
-          board.ready = true;
-          record({ t, board: board.record.id, name: "boot", args: [], text });
-          greet(board);
-        }
-        const line = parseLogLine(text);
-        record({ t, board: board.record.id, name: "line", args: [], text, line });
-        if (!line) return;
-        for (const event of classify(line, peerOf)) record({ t, board: board.record.id, ...event, line, fields: line.fields });
+      onLine: (stream, text) => {
+        if (boardProcess === live.process) this.#boardLine(live, stream, text);
       },
-      onExit(code, signal) {
+      onExit: (code, signal) => {
         const how = boardProcess.aborted ? "XS abort" : signal ? `signal ${signal}` : `code ${code}`;
         const byItself = boardProcess.aborted || !boardProcess.killedByLab;
-        record({ t: now(), board: board.record.id, name: "exit", args: byItself ? ["by-itself"] : [], text: how });
+        this.#record({ t: this.#now(), board: live.id, name: "exit", args: byItself ? ["by-itself"] : [], text: how });
       },
     });
-    board.process = boardProcess;
-  };
+    live.process = boardProcess;
+  }
 
-  const timers = new Set<NodeJS.Timeout>();
-  const later = (ms: number, action: () => void | Promise<void>): void => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      if (!ended) void Promise.resolve(action()).catch((error) => lab("lab-error", [], `lab error: ${(error as Error).message}`));
-    }, Math.max(0, ms));
-    timers.add(timer);
-  };
+  // --- the run ---
 
-  const powerOn = async (board: Live): Promise<void> => {
-    await board.process?.kill();
-    board.off = false;
-    const starting = start(board);
-    syncAll();
-    await starting;
-  };
-
-  const apply = async (fault: Fault): Promise<void> => {
-    switch (fault.kind) {
-      case "wifi-drop": {
-        const board = byId.get(fault.board)!;
-        lab("wifi-drop", [fault.board], `${fault.board}: Wi-Fi drops for ${fault.durationMs / 1000}s (its traffic stops both ways)`);
-        board.wifiUp = false;
-        send(board, { type: "wifi", up: false });
-        later(fault.durationMs, () => {
-          board.wifiUp = true;
-          lab("wifi-restore", [fault.board], `${fault.board}: Wi-Fi is back (same address ${board.address})`);
-          send(board, { type: "wifi", up: true, address: board.address });
-        });
-        break;
-      }
-      case "router-reboot":
-        lab("router-reboot", [], `router reboots for ${fault.durationMs / 1000}s: every board loses Wi-Fi`);
-        for (const board of boards) {
-          board.wifiUp = false;
-          send(board, { type: "wifi", up: false });
-        }
-        later(fault.durationMs, () => {
-          for (const board of boards) {
-            board.address = takeAddress();
-            board.record.addresses.push(board.address);
-            byAddress.set(board.address, board.record.id);
-          }
-          const peers = boards.map((b) => b.address);
-          lab("router-restore", [], `router is back: new addresses ${boards.map((b) => `${b.record.id}=${b.address}`).join(" ")}`);
-          for (const board of boards) {
-            board.wifiUp = true;
-            send(board, { type: "peers", peers });
-            send(board, { type: "wifi", up: true, address: board.address });
-          }
-          syncAll();
-        });
-        break;
-      case "power-off": {
-        const board = byId.get(fault.board)!;
-        lab("power-off", [fault.board], `${fault.board}: power cut (the process is frozen: no FIN, no RST, only silence)`);
-        board.off = true;
-        board.process?.freeze();
-        syncAll();
-        if (fault.durationMs !== undefined)
-          later(fault.durationMs, async () => {
-            lab("power-on", [fault.board], `${fault.board}: power is back, it boots again at ${board.address}`);
-            await powerOn(board);
-          });
-        break;
-      }
-      case "power-on": {
-        const board = byId.get(fault.board)!;
-        lab("power-on", [fault.board], `${fault.board}: power is back, it boots again at ${board.address}`);
-        await powerOn(board);
-        break;
-      }
-      case "crash": {
-        const board = byId.get(fault.board)!;
-        lab("crash", [fault.board], `${fault.board}: crashes (its kernel closes its sockets: peers get FIN/RST at once)`);
-        await board.process?.kill();
-        break;
-      }
-      case "reboot": {
-        const board = byId.get(fault.board)!;
-        lab("reboot", [fault.board], `${fault.board}: reboots (killed now, boots again in ${fault.durationMs / 1000}s)`);
-        await board.process?.kill();
-        later(fault.durationMs, () => {
-          board.off = false;
-          return start(board);
-        });
-        break;
-      }
-      case "idle-firewall":
-        idleMs = fault.idleMs;
-        lab(
-          "idle-firewall",
-          [],
-          idleMs
-            ? `a firewall now silently drops any TCP connection idle for more than ${idleMs / 1000}s`
-            : "the idle firewall is gone",
-        );
-        for (const board of boards) send(board, { type: "idle-firewall", idleMs });
-        break;
-      case "partition":
-        partitions.add([fault.a, fault.b].sort().join(" "));
-        lab("partition", [fault.a, fault.b], `${fault.a} and ${fault.b} can no longer reach each other (traffic blackholed)`);
-        syncAll();
-        break;
-      case "heal":
-        if (fault.a && fault.b) partitions.delete([fault.a, fault.b].sort().join(" "));
-        else partitions.clear();
-        lab("heal", fault.a ? [fault.a, fault.b!] : [], fault.a ? `${fault.a} and ${fault.b} can reach each other again` : "every partition heals");
-        syncAll();
-        break;
-      case "latency":
-        latency = { latencyMs: fault.latencyMs, jitterMs: fault.jitterMs };
-        lab("latency", [], `every packet now takes ${fault.latencyMs} ms${fault.jitterMs ? ` ± ${fault.jitterMs} ms` : ""} each way`);
-        for (const board of boards) send(board, { type: "latency", ...latency, seed: nextSeed() });
-        break;
-      case "udp-loss":
-        udpLossPercent = fault.percent;
-        lab("udp-loss", [], `${fault.percent}% of UDP datagrams are now lost`);
-        for (const board of boards) send(board, { type: "udp-loss", percent: fault.percent, seed: nextSeed() });
-        break;
-      case "reset": {
-        const a = byId.get(fault.a)!;
-        const b = byId.get(fault.b)!;
-        lab("reset", [fault.a, fault.b], `a middlebox injects RST into every connection between ${fault.a} and ${fault.b}`);
-        send(a, { type: "reset", addresses: b.record.addresses });
-        break;
-      }
+  async run(): Promise<LabResult> {
+    const scenario = this.#scenario;
+    try {
+      await this.#buildModdableImages();
+      await this.#bootAll();
+      if (this.#setup.firstAddress !== scenario.firstAddress)
+        this.announce("network", [], `network ${scenario.firstAddress} is in use by another lab on this machine; using ${this.#setup.firstAddress}`);
+      const named = (b: Live): string => `${b.id}=${b.address}${b.engine === "moddable" ? " (engine=moddable)" : ""}`;
+      this.announce("start", [], `lab clock starts (all ${this.boards.length} boards booted in ${((this.#t0 - this.#spawnedAt) / 1000).toFixed(1)}s): ${this.boards.map(named).join(" ")}`);
+      for (const step of scenario.timeline) this.later(step.atMs, () => faultSpec(step.fault.kind).apply(step.fault, this));
+      await this.#playOut();
+      this.announce("end", [], `end of scenario after ${scenario.durationMs / 1000}s`);
+    } finally {
+      this.#ended = true;
+      for (const timer of this.#timers) clearTimeout(timer);
+      this.#timers.clear();
+      await Promise.all(this.boards.map((b) => b.process?.stop()));
     }
+    const records = this.boards.map((b) => b.record);
+    const expectations = scenario.expectations.map((expectation) => judge(expectation, this.events, scenario));
+    const summary = summarize(scenario, records, this.events, expectations);
+    return { scenario, boards: records, events: this.events, expectations, summary, passed: summary.passed };
+  }
+
+  #now(): number {
+    return performance.now() - this.#t0;
+  }
+
+  #record(event: LabEvent): void {
+    if (!this.#ended) this.events.push(event);
+  }
+
+  /** Which board a log field names: a board id, or any address a board has had (with or without :port). */
+  #peerOf = (value: string | undefined): string | undefined => {
+    if (value === undefined) return undefined;
+    if (this.#byId.has(value)) return value;
+    const address = value.replace(/:\d+$/, "");
+    return this.boards.find((b) => b.addresses.includes(address))?.id;
   };
 
-  try {
-    if (moddable) {
-      // One after the other (one build tree per app), before the boot clock: the first build takes about 40 s.
-      for (const board of boards.filter((b) => b.engine === "moddable")) {
-        const spec = scenario.boards[board.record.index];
-        output.labLine?.(`building ${board.record.id} for Moddable's runtime (lin)...`, -1);
-        const built = await moddable.build(moddable.sdk, { appDir, overrides: configFor(board) });
-        if (!built.ok || !built.image) throw new ScenarioError(`${scenario.file}:${spec.line}: board ${board.record.id}: ${built.summary}`);
-        output.labLine?.(`${board.record.id}: ${built.summary} (${(built.ms / 1000).toFixed(1)}s)`, -1);
-        images.set(board.record.id, built.image);
-      }
-      spawnedAt = t0 = performance.now();
+  #boardLine(board: Live, stream: "stdout" | "stderr", text: string): void {
+    const t = this.#now();
+    this.#output.boardLine?.(board.id, board.record.index, text, stream, this.#started ? t : -1);
+    if (stream === "stderr") {
+      this.#record({ t, board: board.id, name: "stderr", args: [], text });
+      return;
     }
-    // Host boards are spawned at once, in order; a board on Moddable's runtime once its launch is ready.
-    await Promise.all(boards.map((board) => start(board)));
-    // The lab clock starts when every board has printed its first line (booted), like powering a bench at once.
-    const readyBy = spawnedAt + (options.readyTimeoutMs ?? 60_000);
+    if (!board.ready) {
+      board.ready = true;
+      this.#record({ t, board: board.id, name: "boot", args: [], text });
+      this.#greet(board);
+    }
+    const line = parseLogLine(text);
+    this.#record({ t, board: board.id, name: "line", args: [], text, line });
+    if (!line) return;
+    for (const event of classify(line, this.#peerOf)) this.#record({ t, board: board.id, ...event, line, fields: line.fields });
+  }
+
+  #blackholeFor(board: Live): string[] {
+    const out = new Set<string>();
+    for (const other of this.boards) {
+      if (other === board) continue;
+      const key = [board.id, other.id].sort().join(" ");
+      if (other.off || this.state.partitions.has(key)) for (const address of other.addresses) out.add(address);
+    }
+    return [...out].sort();
+  }
+
+  #syncBlackhole(board: Live): void {
+    if (!board.process || board.off || !board.ready) return;
+    const addresses = this.#blackholeFor(board);
+    const key = addresses.join(",");
+    if (key !== board.sentBlackhole) {
+      board.sentBlackhole = key;
+      this.send(board, { type: "blackhole", addresses });
+    }
+  }
+
+  /** A freshly booted board learns the network's current state (its Wi-Fi, latency, loss, firewall, partitions). */
+  #greet(board: Live): void {
+    const { latency, udpLossPercent, idleMs } = this.state;
+    board.sentBlackhole = undefined;
+    if (!board.wifiUp) this.send(board, { type: "wifi", up: false });
+    if (latency.latencyMs || latency.jitterMs) this.send(board, { type: "latency", ...latency, seed: this.nextSeed() });
+    if (udpLossPercent) this.send(board, { type: "udp-loss", percent: udpLossPercent, seed: this.nextSeed() });
+    if (idleMs) this.send(board, { type: "idle-firewall", idleMs });
+    this.#syncBlackhole(board);
+  }
+
+  /** The config a board runs with: its words, `@board` as that board's address, and the lab's own defaults. */
+  #configFor(board: Live): Record<string, string> {
+    const defaults = this.#setup.defaults;
+    const config: Record<string, string> = {};
+    for (const [key, value] of Object.entries(board.record.config)) {
+      const target = value.startsWith("@") ? this.#byId.get(value.slice(1)) : undefined;
+      config[key] = target ? target.address : value;
+    }
+    // Firmware boards get their board id as their protocol id, and log everything (the live view hides D lines,
+    // the summary counts them).
+    if ("id" in defaults && !("id" in board.record.config)) config.id = board.id;
+    if ("logLevel" in defaults && !("logLevel" in board.record.config)) config.logLevel = "D";
+    return config;
+  }
+
+  /** One after the other (one build tree per app), before the boot clock: the first build takes about 40 s. */
+  async #buildModdableImages(): Promise<void> {
+    const moddable = this.#setup.moddable;
+    if (!moddable) return;
+    for (const board of this.boards.filter((b) => b.engine === "moddable")) {
+      const spec = this.#scenario.boards[board.record.index];
+      this.#output.labLine?.(`building ${board.id} for Moddable's runtime (lin)...`, -1);
+      const built = await moddable.build(moddable.sdk, { appDir: this.#setup.appDir, overrides: this.#configFor(board) });
+      if (!built.ok || !built.image) throw new ScenarioError(`${this.#scenario.file}:${spec.line}: board ${board.id}: ${built.summary}`);
+      this.#output.labLine?.(`${board.id}: ${built.summary} (${(built.ms / 1000).toFixed(1)}s)`, -1);
+      this.#images.set(board.id, built.image);
+    }
+    this.#spawnedAt = this.#t0 = performance.now();
+  }
+
+  /**
+   * Host boards are spawned at once, in order; a board on Moddable's runtime once its launch is ready. The lab clock
+   * starts when every board has printed its first line (booted), like powering a bench at once.
+   */
+  async #bootAll(): Promise<void> {
+    const scenario = this.#scenario;
+    await Promise.all(this.boards.map((board) => this.start(board)));
+    const readyTimeoutMs = this.#options.readyTimeoutMs ?? 60_000;
+    const readyBy = this.#spawnedAt + readyTimeoutMs;
     await new Promise<void>((resolveReady, reject) => {
       let polls = 0;
       const poll = setInterval(() => {
-        if (polls++ % 12 === 0) output.booting?.(boards.filter((b) => b.ready).length, boards.length);
-        const dead = boards.find((b) => !b.process?.running && !b.ready);
+        if (polls++ % 12 === 0) this.#output.booting?.(this.boards.filter((b) => b.ready).length, this.boards.length);
+        const dead = this.boards.find((b) => !b.process?.running && !b.ready);
         if (dead) {
           clearInterval(poll);
-          const errors = events.filter((e) => e.board === dead.record.id && e.name === "stderr").map((e) => e.text);
-          reject(new ScenarioError(`${scenario.file}:${scenario.boards[dead.record.index].line}: board ${dead.record.id} exited before it booted${errors.length ? `: ${errors.join(" | ")}` : ""}`));
-        } else if (boards.every((b) => b.ready)) {
+          const errors = this.events.filter((e) => e.board === dead.id && e.name === "stderr").map((e) => e.text);
+          reject(new ScenarioError(`${scenario.file}:${scenario.boards[dead.record.index].line}: board ${dead.id} exited before it booted${errors.length ? `: ${errors.join(" | ")}` : ""}`));
+        } else if (this.boards.every((b) => b.ready)) {
           clearInterval(poll);
           resolveReady();
         } else if (performance.now() > readyBy) {
           clearInterval(poll);
-          reject(new LabError(`boards not booted within ${(options.readyTimeoutMs ?? 60_000) / 1000} s: ${boards.filter((b) => !b.ready).map((b) => b.record.id).join(", ")} (is the machine very busy?)`));
+          reject(new LabError(`boards not booted within ${readyTimeoutMs / 1000} s: ${this.boards.filter((b) => !b.ready).map((b) => b.id).join(", ")} (is the machine very busy?)`));
         }
       }, 20);
     });
-    t0 = performance.now();
-    started = true;
-    for (const event of events) event.t -= t0 - spawnedAt;
-    if (firstAddress !== scenario.firstAddress) lab("network", [], `network ${scenario.firstAddress} is in use by another lab on this machine; using ${firstAddress}`);
-    const named = (b: Live): string => `${b.record.id}=${b.address}${b.engine === "moddable" ? " (engine=moddable)" : ""}`;
-    lab("start", [], `lab clock starts (all ${boards.length} boards booted in ${((t0 - spawnedAt) / 1000).toFixed(1)}s): ${boards.map(named).join(" ")}`);
+    this.#t0 = performance.now();
+    this.#started = true;
+    for (const event of this.events) event.t -= this.#t0 - this.#spawnedAt;
+  }
 
-    for (const step of scenario.timeline) later(step.atMs, () => apply(step.fault));
-    await new Promise<void>((resolveEnd) => {
-      const tick = setInterval(() => output.tick?.(now()), 250);
+  /** The timeline plays out for the scenario's duration; the output ticks about every 250 ms. */
+  #playOut(): Promise<void> {
+    return new Promise<void>((resolveEnd) => {
+      const tick = setInterval(() => this.#output.tick?.(this.#now()), 250);
       const end = setTimeout(() => {
         clearInterval(tick);
         resolveEnd();
-      }, scenario.durationMs);
-      timers.add(end);
+      }, this.#scenario.durationMs);
+      this.#timers.add(end);
     });
-    lab("end", [], `end of scenario after ${scenario.durationMs / 1000}s`);
-  } finally {
-    ended = true;
-    for (const timer of timers) clearTimeout(timer);
-    timers.clear();
-    await Promise.all(boards.map((b) => b.process?.stop()));
-    lock.close();
   }
-
-  const records = boards.map((b) => b.record);
-  const expectations = scenario.expectations.map((expectation) => judge(expectation, events, scenario));
-  const summary = summarize(scenario, records, events, expectations);
-  return { scenario, boards: records, events, expectations, summary, passed: summary.passed };
 }

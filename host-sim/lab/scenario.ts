@@ -1,25 +1,11 @@
 // Lab scenario files: a small line-oriented text format (boards, a timeline of faults, expectations). Parsing is
 // strict: the first problem refuses the whole scenario with `file:line: message`, before any board starts.
 import { readFileSync } from "node:fs";
+import { ANCHORS, FAULTS, faultSpec, isFaultKind, type ArgReader, type Fault } from "./faults.ts";
 
 export class ScenarioError extends Error {}
 
-/** A fault on the timeline, named as what happens to real boards (docs/simulator.md, "Faults"). */
-export type Fault =
-  | { kind: "wifi-drop"; board: string; durationMs: number }
-  | { kind: "router-reboot"; durationMs: number }
-  | { kind: "power-off"; board: string; durationMs?: number }
-  | { kind: "power-on"; board: string }
-  | { kind: "crash"; board: string }
-  | { kind: "reboot"; board: string; durationMs: number }
-  | { kind: "idle-firewall"; idleMs: number }
-  | { kind: "partition"; a: string; b: string }
-  | { kind: "heal"; a?: string; b?: string }
-  | { kind: "latency"; latencyMs: number; jitterMs: number }
-  | { kind: "udp-loss"; percent: number }
-  | { kind: "reset"; a: string; b: string };
-
-export type FaultKind = Fault["kind"];
+export type { Fault, FaultKind } from "./faults.ts";
 
 /** What runs a board: the host simulator (a Node process, default) or Moddable's runtime (mcsim, real XS, lin). */
 export type Engine = "host" | "moddable";
@@ -96,26 +82,6 @@ export const EVENT_ARITY: Record<string, { min: number; max: number; boardArg?: 
   log: { min: 1, max: 1, usage: 'log "<text>"' },
   exit: { min: 0, max: 0, usage: "exit" },
   boot: { min: 0, max: 0, usage: "boot" },
-};
-
-/** Anchors: every fault name plus the lab's own events. Arity = number of board arguments. */
-const ANCHOR_BOARDS: Record<string, number> = {
-  start: 0,
-  "wifi-drop": 1,
-  "wifi-restore": 1,
-  "router-reboot": 0,
-  "router-restore": 0,
-  "power-off": 1,
-  "power-on": 1,
-  crash: 1,
-  reboot: 1,
-  boot: 1,
-  "idle-firewall": 0,
-  partition: 2,
-  heal: 0,
-  latency: 0,
-  "udp-loss": 0,
-  reset: 2,
 };
 
 const ID = /^[A-Za-z][\w-]*$/;
@@ -300,74 +266,19 @@ export function parseScenario(text: string, file: string): Scenario {
     const atMs = durationArg(line, words[0], "at <time>");
     if (atMs > scenario.durationMs) fail(line, `at ${words[0]} is after the end of the scenario (duration ${scenario.durationMs / 1000}s)`);
     const [kind, ...args] = words.slice(1);
-    const count = (min: number, max: number, usage: string): void => {
-      if (args.length < min || args.length > max) fail(line, `usage: at <time> ${usage}`);
+    if (!isFaultKind(kind))
+      return fail(
+        line,
+        kind === undefined ? "usage: at <time> <fault> ..." : `unknown fault '${kind.replace(/^"/, "")}' (known: ${Object.keys(FAULTS).join(", ")})`,
+      );
+    const entry = faultSpec(kind);
+    if (args.length < entry.args[0] || args.length > entry.args[1]) fail(line, `usage: at <time> ${kind} ${entry.usage}`);
+    const read: ArgReader = {
+      board: (word, what) => board(line, word, what),
+      duration: (word, what, unit = "s") => durationArg(line, word, what, unit),
+      fail: (message) => fail(line, message),
     };
-    let fault: Fault;
-    switch (kind) {
-      case "wifi-drop":
-        count(2, 2, "wifi-drop <board> <seconds>");
-        fault = { kind, board: board(line, args[0], kind), durationMs: durationArg(line, args[1], "wifi-drop <seconds>") };
-        break;
-      case "router-reboot":
-        count(1, 1, "router-reboot <seconds>");
-        fault = { kind, durationMs: durationArg(line, args[0], "router-reboot <seconds>") };
-        break;
-      case "power-off":
-        count(1, 2, "power-off <board> [<seconds> until power-on]");
-        fault = { kind, board: board(line, args[0], kind) };
-        if (args[1] !== undefined) fault.durationMs = durationArg(line, args[1], "power-off <seconds>");
-        break;
-      case "power-on":
-      case "crash":
-        count(1, 1, `${kind} <board>`);
-        fault = { kind, board: board(line, args[0], kind) };
-        break;
-      case "reboot":
-        count(2, 2, "reboot <board> <seconds>");
-        fault = { kind, board: board(line, args[0], kind), durationMs: durationArg(line, args[1], "reboot <seconds>") };
-        break;
-      case "idle-firewall":
-        count(1, 1, "idle-firewall <seconds> | idle-firewall off");
-        fault = { kind, idleMs: args[0] === "off" ? 0 : durationArg(line, args[0], "idle-firewall <seconds>") };
-        if (fault.idleMs === 0 && args[0] !== "off") fail(line, "idle-firewall needs more than 0 seconds (or 'off')");
-        break;
-      case "partition":
-      case "reset": {
-        count(2, 2, `${kind} <board> <board>`);
-        const a = board(line, args[0], kind);
-        const b = board(line, args[1], kind);
-        if (a === b) fail(line, `${kind} needs two different boards`);
-        fault = { kind, a, b };
-        break;
-      }
-      case "heal":
-        if (args.length !== 0 && args.length !== 2) fail(line, "usage: at <time> heal [<board> <board>] (no boards: heal every partition)");
-        fault = args.length ? { kind, a: board(line, args[0], kind), b: board(line, args[1], kind) } : { kind };
-        break;
-      case "latency":
-        count(1, 2, "latency <ms> [<jitter ms>]");
-        fault = {
-          kind,
-          latencyMs: durationArg(line, args[0], "latency <ms>", "ms"),
-          jitterMs: args[1] === undefined ? 0 : durationArg(line, args[1], "latency jitter <ms>", "ms"),
-        };
-        break;
-      case "udp-loss": {
-        count(1, 1, "udp-loss <percent>");
-        const match = /^(\d+(?:\.\d+)?)%?$/.exec(args[0]);
-        if (!match || Number(match[1]) > 100) fail(line, `udp-loss: expected a percentage from 0 to 100, got '${args[0]}'`);
-        fault = { kind, percent: Number(match![1]) };
-        break;
-      }
-      default:
-        return fail(
-          line,
-          kind === undefined
-            ? "usage: at <time> <fault> ..."
-            : `unknown fault '${kind.replace(/^"/, "")}' (known: wifi-drop, router-reboot, power-off, power-on, crash, reboot, idle-firewall, partition, heal, latency, udp-loss, reset)`,
-        );
-    }
+    const fault = Object.assign({ kind }, entry.parse(args, read)) as Fault;
     return { atMs, fault, line, text: words.slice(1).join(" ") };
   }
 
@@ -394,10 +305,10 @@ export function parseScenario(text: string, file: string): Scenario {
       if (words[at + 2] !== "of") fail(line, usage);
       const anchorName = plain(words[at + 3]);
       const anchorArgs = words.slice(at + 4);
-      if (!anchorName || !(anchorName in ANCHOR_BOARDS))
-        fail(line, `unknown anchor '${anchorName ?? ""}' (known: ${Object.keys(ANCHOR_BOARDS).join(", ")})`);
-      if (anchorArgs.length !== ANCHOR_BOARDS[anchorName!])
-        fail(line, `anchor '${anchorName}' takes ${ANCHOR_BOARDS[anchorName!]} board name(s), got ${anchorArgs.length}`);
+      if (!anchorName || !(anchorName in ANCHORS))
+        fail(line, `unknown anchor '${anchorName ?? ""}' (known: ${Object.keys(ANCHORS).join(", ")})`);
+      if (anchorArgs.length !== ANCHORS[anchorName!])
+        fail(line, `anchor '${anchorName}' takes ${ANCHORS[anchorName!]} board name(s), got ${anchorArgs.length}`);
       for (const arg of anchorArgs) board(line, arg, anchorName!);
       window = { kind: "after", withinMs, anchor: { name: anchorName!, args: anchorArgs } };
     } else if (words[at] === "between") {
@@ -423,34 +334,9 @@ function checkTimeline(scenario: Scenario, fail: (line: number, message: string)
   const anchors = new Set(["start"].concat(scenario.boards.map((b) => `boot ${b.id}`)));
   const off = new Set<string>();
   for (const { fault, line } of scenario.timeline) {
-    switch (fault.kind) {
-      case "wifi-drop":
-        anchors.add(`wifi-drop ${fault.board}`).add(`wifi-restore ${fault.board}`);
-        break;
-      case "router-reboot":
-        anchors.add("router-reboot").add("router-restore");
-        break;
-      case "power-off":
-        if (off.has(fault.board)) fail(line, `${fault.board} is already powered off`);
-        anchors.add(`power-off ${fault.board}`);
-        if (fault.durationMs !== undefined) anchors.add(`power-on ${fault.board}`);
-        else off.add(fault.board);
-        break;
-      case "power-on":
-        if (!off.delete(fault.board)) fail(line, `power-on ${fault.board}: it was not powered off (without a time) before this line`);
-        anchors.add(`power-on ${fault.board}`);
-        break;
-      case "crash":
-      case "reboot":
-        anchors.add(`${fault.kind} ${fault.board}`);
-        break;
-      case "partition":
-      case "reset":
-        anchors.add(`${fault.kind} ${fault.a} ${fault.b}`).add(`${fault.kind} ${fault.b} ${fault.a}`);
-        break;
-      default:
-        anchors.add(fault.kind);
-    }
+    const entry = faultSpec(fault.kind);
+    entry.inOrder?.(fault, off, (message) => fail(line, message));
+    for (const anchor of entry.produces(fault)) anchors.add(anchor);
   }
   for (const expectation of scenario.expectations) {
     if (expectation.window.kind !== "after") continue;
@@ -467,30 +353,13 @@ function checkTimeline(scenario: Scenario, fail: (line: number, message: string)
 function checkEngines(scenario: Scenario, fail: (line: number, message: string) => never): void {
   const moddable = scenario.boards.filter((b) => b.engine === "moddable").map((b) => b.id);
   if (moddable.length === 0) return;
-  const why = "the faults made inside the host runtime cannot reach Moddable's runtime; process faults can (power-off, power-on, crash, reboot)";
+  const process = Object.entries(FAULTS).filter(([, entry]) => "process" in entry && entry.process).map(([kind]) => kind);
+  const why = `the faults made inside the host runtime cannot reach Moddable's runtime; process faults can (${process.join(", ")})`;
   for (const { fault, line } of scenario.timeline) {
-    let named: string[];
-    switch (fault.kind) {
-      case "power-off":
-      case "power-on":
-      case "crash":
-      case "reboot":
-        continue;
-      case "wifi-drop":
-        named = [fault.board];
-        break;
-      case "partition":
-      case "reset":
-        named = [fault.a, fault.b];
-        break;
-      case "heal":
-        named = fault.a && fault.b ? [fault.a, fault.b] : [];
-        break;
-      default:
-        // router-reboot, idle-firewall, latency, udp-loss: every board of the network.
-        named = moddable;
-    }
-    const board = named.find((id) => moddable.includes(id));
+    const entry = faultSpec(fault.kind);
+    if (entry.process) continue;
+    const touched = entry.reaches?.(fault) ?? entry.touches(fault);
+    const board = (touched === "all" ? moddable : touched).find((id) => moddable.includes(id));
     if (board) fail(line, `${fault.kind} cannot reach board ${board} (engine=moddable): ${why}`);
   }
 }

@@ -1,6 +1,7 @@
 // The summary of a lab run, for people (a table per board, the story of each fault, each expectation) and for
 // machines (the same object as JSON). Everything here is computed from the timed events; nothing is asked of boards.
 import type { LabEvent } from "./events.ts";
+import { eventTouches, RESTORES } from "./faults.ts";
 import type { ExpectationResult } from "./expect.ts";
 import type { BoardRecord } from "./lab.ts";
 import type { Scenario } from "./scenario.ts";
@@ -112,7 +113,6 @@ function roundTrips(lines: LabEvent[]): { p50: number; max: number } | undefined
 const LAB_QUIET = new Set(["start", "end", "lab-error", "network"]);
 const REACTIONS = new Set(["online", "lost", "offline", "boot", "exit", "peer-closed"]);
 const FOLLOWS_LATEST = new Set(["online", "boot", "exit"]);
-const RESTORES = new Set(["wifi-restore", "router-restore", "power-on", "heal"]);
 
 function describe(event: LabEvent): string {
   const f = event.fields ?? {};
@@ -181,28 +181,46 @@ export function summarize(scenario: Scenario, boards: BoardRecord[], events: Lab
 
   const headers = events.filter((e) => e.board === "lab" && !LAB_QUIET.has(e.name));
   const incidents = headers.map((header): Incident => ({ atMs: ms(header.t)!, name: header.name, text: header.text ?? header.name, reactions: [] }));
-  // A board's reaction is listed under what most likely caused it: booting or ending under the latest lab event;
-  // losing a link or a peer under the latest fault that is not a restore, even when a restore came in between (a
+  // A board's reaction is filed under its cause: a fault that touched that board or its peer (the server a client
+  // last shook hands with, the client a server declared offline). Among those, booting or ending goes under the
+  // latest; losing a link or a peer under the latest that is not a restore, even when a restore came in between (a
   // power cut can be detected after the power is back); coming back online under the restore that followed the
-  // fault it was lost under.
+  // fault it was lost under. When the peer is unknown, or no fault touched the board or its peer, time decides.
+  const touched = headers.map((header) => eventTouches(header.name, header.args));
+  const concerns = (i: number, board: string, peer: string | undefined): boolean => {
+    const who = touched[i];
+    return who === "all" || who.includes(board) || (peer !== undefined && who.includes(peer));
+  };
   const lostUnder = new Map<string, number>();
+  const serverOf = new Map<string, string>();
   for (const event of events) {
+    if (event.board !== "lab" && event.name === "handshake" && event.args[0] !== undefined) serverOf.set(event.board, event.args[0]);
     if (event.board === "lab" || !REACTIONS.has(event.name) || event.t < 0) continue;
-    let at = -1;
-    for (let i = 0; i < headers.length && headers[i].t <= event.t; i++) at = i;
-    if (at < 0) continue;
+    let latest = -1;
+    for (let i = 0; i < headers.length && headers[i].t <= event.t; i++) latest = i;
+    if (latest < 0) continue;
+    const peer = event.name === "offline" || event.name === "peer-closed" ? event.args[0] : event.name === "lost" || event.name === "online" ? serverOf.get(event.board) : undefined;
+    // Without a known peer, any fault may have been the peer's: fall back to time alone.
+    const related = (i: number): boolean => (peer === undefined && event.name !== "boot" && event.name !== "exit") || concerns(i, event.board, peer);
+    let at = latest;
+    while (at >= 0 && !related(at)) at--;
+    const anyRelated = at >= 0;
+    if (!anyRelated) at = latest;
     if (event.name === "online") {
       // Back online: under the first restore after the fault it was lost under, else under that fault.
       const lost = lostUnder.get(event.board);
       lostUnder.delete(event.board);
       if (lost !== undefined) {
         let restore = lost;
-        for (let i = lost + 1; i <= at; i++) if (RESTORES.has(headers[i].name)) restore = i;
+        for (let i = lost + 1; i <= latest; i++) if (RESTORES.has(headers[i].name) && (related(i) || !anyRelated)) {
+          restore = i;
+          break;
+        }
         at = restore;
       }
     } else if (!FOLLOWS_LATEST.has(event.name)) {
       let cause = at;
-      while (cause >= 0 && RESTORES.has(headers[cause].name)) cause--;
+      while (cause >= 0 && (RESTORES.has(headers[cause].name) || (anyRelated && !related(cause)))) cause--;
       if (cause >= 0) at = cause;
       if (event.name === "lost" && !lostUnder.has(event.board)) lostUnder.set(event.board, at);
     }

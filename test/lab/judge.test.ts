@@ -1,6 +1,9 @@
 // Expectations and the summary, judged from hand-made timed events (no processes): windows, anchors that happen
 // more than once, negated expectations, log lines turned into events, outages and ECHO accounting.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { repoDir } from "../../host-sim/lab/lab.ts";
 import { classify, parseLogLine, type LabEvent } from "../../host-sim/lab/events.ts";
 import { judge } from "../../host-sim/lab/expect.ts";
 import { parseScenario } from "../../host-sim/lab/scenario.ts";
@@ -146,5 +149,59 @@ describe("lab expectations and summary", () => {
     const text = formatSummary(summary);
     assert.match(text, /c1: lost at 13\.1s \(silent, link silent 3050 ms\), online again at 15\.0s: 1\.9s without a link/);
     assert.match(text, /server: declared c1 offline at 7\.9s after 3004 ms of silence/);
+  });
+});
+
+describe("the summary files each reaction under its cause (lab 4's timeline)", () => {
+  // host-sim/scenarios/lab-4.lab: at 5 s c1 loses Wi-Fi for 1.5 s and s2 loses power for 5.5 s; at 7 s s1 reboots
+  // for 2 s. c1 and c2 talk to s1, c3 to s2. Filing by time alone put c1's loss at 5 s under s2's power cut (the
+  // later line at the same time) and left "(no board reacted)" under the Wi-Fi drop.
+  const lab4 = parseScenario(readFileSync(join(repoDir, "host-sim", "scenarios", "lab-4.lab"), "utf8"), "lab-4.lab");
+  const address: Record<string, string> = { s1: "127.0.74.2", s2: "127.0.74.3", c1: "127.0.74.4", c2: "127.0.74.5", c3: "127.0.74.6" };
+  const peerOf = (value: string | undefined): string | undefined => Object.keys(address).find((id) => id === value || address[id] === value?.replace(/:\d+$/, ""));
+  const at = (t: number, board: string, text: string): LabEvent[] => {
+    const line = parseLogLine(text)!;
+    return [{ t, board, name: "line", args: [], text, line }, ...classify(line, peerOf).map((e) => ({ t, board, ...e, line, fields: line.fields }))];
+  };
+  const online = (t: number, board: string, server: string): LabEvent[] =>
+    at(t, board, `${t + 900} I tcp.client: state handshaking->online reason=welcome server=${address[server]}:8420 session=1`);
+  const lost = (t: number, board: string, reason: string): LabEvent[] => at(t, board, `${t + 900} I tcp.client: state online->lost reason=${reason}`);
+  const timeline: LabEvent[] = [
+    ...online(100, "c1", "s1"),
+    ...online(110, "c2", "s1"),
+    ...online(120, "c3", "s2"),
+    lab(5000, "wifi-drop", "c1"),
+    lab(5000, "power-off", "s2"),
+    ...lost(5003, "c1", "link-down"),
+    lab(6500, "wifi-restore", "c1"),
+    ...online(6620, "c1", "s1"),
+    lab(7000, "reboot", "s1"),
+    ...lost(7004, "c1", "peer-closed"),
+    ...lost(7005, "c2", "peer-closed"),
+    ...lost(8100, "c3", "silent"),
+    { t: 9050, board: "s1", name: "boot", args: [] },
+    ...online(9600, "c1", "s1"),
+    ...online(9700, "c2", "s1"),
+    lab(10500, "power-on", "s2"),
+    { t: 10600, board: "s2", name: "boot", args: [] },
+    ...online(11200, "c3", "s2"),
+  ];
+  const records = Object.entries(address).map(([id, a], index) => ({ id, index, config: {}, role: id.startsWith("s") ? "server" : "client", addresses: [a], boots: 1 }));
+  const summary = summarize(lab4, records, timeline, []);
+  const under = (name: string, ...args: string[]): string[] =>
+    summary.incidents.filter((i) => i.name === name).flatMap((i) => i.reactions.map((r) => `${r.board} ${r.what.replace(/ \(.*\)$/, "")}`));
+
+  it("puts c1's loss under its own Wi-Fi drop, not under s2's power cut at the same moment", () => {
+    assert.deepEqual(under("wifi-drop"), ["c1 lost its server"]);
+  });
+  it("puts c3's loss, found 3 s later, under the power cut of its server s2", () => {
+    assert.deepEqual(under("power-off"), ["c3 lost its server"]);
+  });
+  it("puts each board's return under the restore of the fault that took it away", () => {
+    assert.deepEqual(under("wifi-restore"), ["c1 online"]);
+    assert.deepEqual(under("power-on"), ["s2 booted", "c3 online"]);
+  });
+  it("puts both clients of s1 under s1's reboot, with s1's boot and their return", () => {
+    assert.deepEqual(under("reboot"), ["c1 lost its server", "c2 lost its server", "s1 booted", "c1 online", "c2 online"]);
   });
 });
