@@ -7,7 +7,8 @@ export type Clock = () => number;
 export type TcpSocket = {
   readonly remoteAddress: string | undefined;
   readonly remotePort: number | undefined;
-  read(): ArrayBuffer | number | undefined;
+  /** Everything buffered, or `count` bytes (more than are buffered throws); undefined when nothing is buffered. */
+  read(count?: number): ArrayBuffer | number | undefined;
   write(data: ArrayBuffer | Uint8Array): unknown;
   close(): void;
 };

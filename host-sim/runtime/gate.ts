@@ -1,7 +1,8 @@
 // The wire between a kernel socket and the app's TCP object, one gate per connection, plus the board's Wi-Fi link
 // state. Everything a fault can do to a connection happens here: hold traffic both ways (Wi-Fi down, partition),
 // delay it (latency), sever it (lwIP aborting the pcb when the address goes away), or reset it (injected RST).
-// A held gate keeps the kernel socket open and pauses reading, so the peer's data waits in kernel buffers.
+// A held gate keeps the kernel socket open and pauses reading, so the peer's data waits in kernel buffers. The TCP
+// object closes the gate's receive window the same way when the app leaves TCP_WND bytes unread (tcp.ts).
 import { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
 import { board, type BoardCommand } from "./board.ts";
@@ -37,6 +38,8 @@ export class Gate {
   #delayTimer: NodeJS.Timeout | undefined;
   #severed = false;
   #connected: (() => void) | undefined;
+  /** The board's receive window is full (tcp.ts): the kernel socket is not read, whatever the holds. */
+  #windowClosed = false;
 
   constructor(socket: Socket, deliver: (event: Inbound) => void) {
     this.socket = socket;
@@ -92,7 +95,23 @@ export class Gate {
     const outbound = this.#outbound.splice(0);
     for (const event of outbound) this.#toNetwork(event);
     for (const event of inbound) this.#fromNetwork(event);
-    if (!this.socket.destroyed) this.socket.resume();
+    if (!this.socket.destroyed && !this.#windowClosed) this.socket.resume();
+  }
+
+  get windowClosed(): boolean {
+    return this.#windowClosed;
+  }
+
+  /**
+   * The app's side holds a full receive window (lwIP stops acknowledging and advertises no space): stop reading the
+   * kernel socket, so the kernel's own buffer fills and its window closes on the peer. Reopened once the app has read.
+   */
+  receiveWindow(open: boolean): void {
+    if (open === !this.#windowClosed) return;
+    this.#windowClosed = !open;
+    if (this.socket.destroyed) return;
+    if (!open) this.socket.pause();
+    else if (!this.held) this.socket.resume();
   }
 
   /**

@@ -1,7 +1,8 @@
 // embedded:io/socket/tcp on Node, with the semantics of Moddable SDK 8.2.3's lwIP implementation
 // (modules/io/socket/lwip/tcp.c): callbacks are posted and coalesced like tcpTrigger/tcpDeliver, onWritable
-// reports lwIP's free send buffer, a peer's FIN or RST surfaces as onError() only after buffered data was read,
-// and after close() nothing fires and every method throws. Traffic passes through a Gate (gate.ts) for faults.
+// reports lwIP's free send buffer, the board holds at most TCP_WND unread bytes (then the window closes on the peer),
+// a peer's FIN or RST surfaces as onError() only after buffered data was read, and after close() nothing fires and
+// every method throws. Traffic passes through a Gate (gate.ts) for faults.
 import { Socket, connect, isIPv4 } from "node:net";
 import { board } from "./board.ts";
 import { Gate, link, type Inbound } from "./gate.ts";
@@ -13,6 +14,16 @@ import { invoke, post } from "./machine.ts";
  */
 export const TCP_SND_BUF = 8192;
 
+/**
+ * lwIP's TCP_WND on Moddable's ESP32 build (build/devices/esp32/xsProj-esp32/sdkconfig.defaults:
+ * CONFIG_LWIP_TCP_WND_DEFAULT=8192; no esp32 target's sdkconfig overrides it): the most received data lwIP keeps
+ * for a connection the app has not read. tcp.c frees a pbuf and calls tcp_recved() only when read() has consumed
+ * all of it, so unread bytes keep the window shut and the peer stalls. Here: once TCP_WND bytes wait unread, the
+ * kernel socket is paused (its window closes on the peer); what Node had already taken waits in a backlog, as
+ * lwIP's peer would still hold it, and is admitted (a new onReadable) as the app reads.
+ */
+export const TCP_WND = 8192;
+
 /** ESP-IDF's lwIP FIN_WAIT_2 limit (TCP_FIN_WAIT_TIMEOUT): how long a closed socket may wait for the peer's FIN. */
 const FIN_WAIT_TIMEOUT_MS = 20_000;
 
@@ -22,21 +33,19 @@ const kError = 4;
 
 type Format = "buffer" | "number";
 
-export interface TCPKeepalive {
-  enable: boolean;
-  idle?: number;
-  /** ms between probes (lwIP keep_intvl). Node cannot set it: libuv fixes it at 1 s (Node 20, libuv 1.46; seen with strace). */
-  interval?: number;
-  /** probes before giving up (lwIP keep_cnt). Node cannot set it: libuv fixes it at 10 probes (Node 20, libuv 1.46). */
-  count?: number;
-}
-
-export interface TCPOptions {
 /**
  * ECMA-419's keep-alive option. Moddable SDK 8.2.3 ignores it on every platform (neither modules/io/socket/lwip/tcp.c
  * nor lin/tcp.c reads it; the differential suite shows lin's sockets without a keep-alive timer), so the host
  * runtime ignores it too: a probe the board never sends must not appear in the simulator.
  */
+export interface TCPKeepalive {
+  enable: boolean;
+  idle?: number;
+  interval?: number;
+  count?: number;
+}
+
+export interface TCPOptions {
   address?: string;
   host?: string;
   port?: number;
@@ -57,8 +66,15 @@ class Connection {
   gate: Gate | undefined;
   remoteAddress: string | undefined;
   remotePort: number | undefined;
+  /** Received and not read (lwIP: pbufs held by tcp.c), at most TCP_WND bytes. */
   buffers: Buffer[] = [];
   available = 0;
+  /** Taken from the kernel beyond the window: on a board these bytes would still be at the peer, unacknowledged. */
+  backlog: Buffer[] = [];
+  backlogBytes = 0;
+  /** The peer's FIN came in behind the backlog: it counts once the backlog has been admitted. */
+  finPending = false;
+  admitPosted = false;
   /** Written but not yet taken by the kernel (lwIP: in the send buffer, unacknowledged). */
   inFlight = 0;
   ready = false;
@@ -97,14 +113,63 @@ class Connection {
   fromNetwork(event: Inbound): void {
     if (this.closed) return;
     if (event.kind === "data") {
-      this.buffers.push(event.data);
-      this.available += event.data.length;
-      if (this.triggerable & kReadable) this.trigger(kReadable);
+      this.backlog.push(event.data);
+      this.backlogBytes += event.data.length;
+      this.admit();
       return;
+    }
+    if (event.kind === "end" && this.backlogBytes > 0) {
+      this.finPending = true; // the FIN is in sequence after data not yet inside the window
+      return;
+    }
+    if (event.kind === "error") {
+      // An RST drops what the window had not admitted (it never reached lwIP); buffered bytes stay readable.
+      this.backlog = [];
+      this.backlogBytes = 0;
+      this.finPending = false;
     }
     // FIN (tcpReceive with a NULL pbuf) or RST/abort (tcpError): the error is delivered after the buffers drain.
     this.peerGone = true;
     this.trigger(kError);
+  }
+
+  /**
+   * tcpReceive for what fits the receive window: move backlog into the buffers up to TCP_WND unread bytes (a
+   * readable trigger when anything moved), then close the gate's window while it is full or anything is left over.
+   */
+  admit(): void {
+    let moved = 0;
+    while (this.backlog.length > 0 && this.available < TCP_WND) {
+      const head = this.backlog[0];
+      const use = Math.min(TCP_WND - this.available, head.length);
+      if (use === head.length) {
+        this.buffers.push(head);
+        this.backlog.shift();
+      } else {
+        this.buffers.push(head.subarray(0, use));
+        this.backlog[0] = head.subarray(use);
+      }
+      this.available += use;
+      this.backlogBytes -= use;
+      moved += use;
+    }
+    this.gate?.receiveWindow(this.available < TCP_WND && this.backlogBytes === 0);
+    if (moved > 0 && this.triggerable & kReadable) this.trigger(kReadable);
+    if (this.finPending && this.backlogBytes === 0) {
+      this.finPending = false;
+      this.peerGone = true;
+      this.trigger(kError);
+    }
+  }
+
+  /** The app read: the window opened (tcp_recved), so the peer's next bytes come in on a later turn. */
+  opened(): void {
+    if (this.admitPosted || (this.backlogBytes === 0 && !this.gate?.windowClosed)) return;
+    this.admitPosted = true;
+    post(() => {
+      this.admitPosted = false;
+      if (!this.closed) this.admit();
+    });
   }
 
   connected(): void {
@@ -156,7 +221,7 @@ class Connection {
     if (!socket || !gate) return;
     gate.detach();
     if (socket.destroyed || gate.severed) return;
-    if (this.available > 0) {
+    if (this.available > 0 || this.backlogBytes > 0) {
       gate.abortConnection();
       return;
     }
@@ -318,6 +383,7 @@ export default class TCP {
     }
     record.available -= requested;
     if (record.available === 0 && record.peerGone) record.trigger(kError);
+    record.opened();
     if (record.format === "number") return out[0];
     return filling ? requested : (out.buffer as ArrayBuffer);
   }

@@ -150,11 +150,18 @@ export class FakeTCP implements TcpSocket {
     return this.written.split("\n").slice(0, -1);
   }
 
-  read(): ArrayBuffer | undefined {
+  /** Bytes received and not read yet. */
+  get unread(): number {
+    return this.#rx.length;
+  }
+
+  /** Everything buffered, or `count` bytes (more than buffered throws "invalid", as lwIP's tcp.c does). */
+  read(count?: number): ArrayBuffer | undefined {
     if (this.closed) throw new Error("closed");
     if (this.#rx.length === 0) return undefined;
-    const out = new Uint8Array(this.#rx);
-    this.#rx = [];
+    const take = count === undefined ? this.#rx.length : count;
+    if (!(take > 0 && take <= this.#rx.length)) throw new Error("invalid");
+    const out = new Uint8Array(this.#rx.splice(0, take));
     return out.buffer;
   }
 
