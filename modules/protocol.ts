@@ -25,7 +25,8 @@ export type ErrCode =
   | "auth"
   | "busy"
   | "hello-timeout"
-  | "too-many-errors";
+  | "too-many-errors"
+  | "replaced";
 
 export type ParseResult = { ok: true; message: Message } | { ok: false; code: "unknown" | "bad-syntax" | "bad-hello"; reason: string };
 

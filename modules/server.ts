@@ -1,12 +1,14 @@
 // The server role: a Listener on `port`, one Session per accepted connection. A connection must send a valid HELLO
-// within handshakeMs, sessions beyond maxClients get ERR busy, a wrong token ERR auth; one periodic check PINGs a
-// session silent for heartbeatMs and closes one silent for timeoutMs. A bad line from one peer gets ERR and never
-// touches another session; a peer that is not reading is closed when its send queue fills, so it cannot hold memory.
+// within handshakeMs; connections still handshaking have their own budget (the oldest is evicted when it is full, at
+// most 4 from one address), online clients beyond maxClients get ERR busy, a wrong token ERR auth; one periodic
+// check PINGs a session silent for heartbeatMs and closes one silent for timeoutMs. A bad line from one peer gets ERR
+// and never touches another session, and too many of them close it; a peer that is not reading is closed when its
+// send queue fills, so it cannot hold memory. docs/reliability.md ("Hostile input") says why each limit is what it is.
 
 import { LineConnection } from "linklab/conn";
 import type { Frame } from "linklab/framing";
 import { checkIntervalMs, ranLate, verdict } from "linklab/heartbeat";
-import { Sampler, type Fields, type TagLog } from "linklab/log";
+import { RateLimiter, Sampler, type Fields, type TagLog } from "linklab/log";
 import type { Clock, ListenerClass, ListenerSocket, TcpClass, TcpSocket, TimerId, Timers } from "linklab/ports";
 import { formatMessage, parseLine, type ErrCode, type Message } from "linklab/protocol";
 
@@ -29,12 +31,20 @@ export type SessionInfo = { session: number; state: SessionState; clientId: stri
 
 /** How long a closing session may take to flush its last lines before the socket is closed regardless. */
 const CLOSE_FLUSH_MS = 1000;
-/** Bad lines in a row before the server gives up on a peer. */
+/** Bad lines (each answered with an ERR) that close a session; one is forgiven per BAD_LINE_FORGIVE_MS. */
 const MAX_BAD_LINES = 16;
+/** A leaky bucket, not "in a row": a good line between bad ones forgives nothing, time does. */
+const BAD_LINE_FORGIVE_MS = 5000;
+/** At most one "sending ERR" (and one "peer sent ERR") line per session in this time; the next one says suppressed=N. */
+const ERR_LOG_MS = 5000;
+/** Pending handshakes one address may hold (and at most half the pending budget), so one host cannot evict the rest. */
+const MAX_PENDING_PER_PEER = 4;
+/** Connections adopted per callback; the rest of a burst is read from a 0 ms timer, after what is already due. */
+const ACCEPT_BATCH = 8;
 
 export class Server {
   state: ServerState = "stopped";
-  readonly stats = { accepted: 0, handshakes: 0, refusedBusy: 0, refusedAuth: 0, helloTimeouts: 0, silentClosed: 0, errSent: 0, echoes: 0, pings: 0, pushes: 0 };
+  readonly stats = { accepted: 0, handshakes: 0, refusedBusy: 0, evicted: 0, refusedAuth: 0, helloTimeouts: 0, silentClosed: 0, tooManyErrors: 0, replaced: 0, errSent: 0, echoes: 0, pings: 0, pushes: 0 };
   #options: ServerOptions;
   #deps: ServerDeps;
   #log: TagLog;
@@ -46,6 +56,11 @@ export class Server {
   #lastCheckMs = 0;
   #push: TimerId | undefined;
   #retry: TimerId | undefined;
+  /** The 0 ms timer that reads the rest of a burst of connections. */
+  #drain: TimerId | undefined;
+  /** Handshakes (accepted, no HELLO yet) held at once: as many as clients online, counted apart from them. */
+  #pendingMax: number;
+  #pendingPerPeer: number;
   #address = "0.0.0.0";
   #port = 0;
   #heartbeatSampler: Sampler;
@@ -55,6 +70,8 @@ export class Server {
     this.#deps = deps;
     this.#log = deps.log;
     this.#heartbeatSampler = new Sampler(options.logEvery);
+    this.#pendingMax = Math.max(1, options.maxClients);
+    this.#pendingPerPeer = Math.max(1, Math.min(MAX_PENDING_PER_PEER, Math.floor(this.#pendingMax / 2)));
   }
 
   /** The bound port (the configured one, or the ephemeral one when port=0), 0 when not listening. */
@@ -87,8 +104,8 @@ export class Server {
     try {
       listener = new this.#deps.Listener({
         port: this.#options.port,
-        onReadable(this: ListenerSocket, requests: number) {
-          self.#accept(this, requests);
+        onReadable(this: ListenerSocket) {
+          self.#accept(this);
         },
       });
     } catch (error) {
@@ -113,6 +130,8 @@ export class Server {
   stop(reason: string): void {
     this.#deps.timers.clear(this.#retry);
     this.#retry = undefined;
+    this.#deps.timers.clear(this.#drain);
+    this.#drain = undefined;
     this.#deps.timers.clear(this.#check);
     this.#check = undefined;
     this.#deps.timers.clear(this.#push);
@@ -142,32 +161,80 @@ export class Server {
     this.state = next;
   }
 
-  #accept(listener: ListenerSocket, requests: number): void {
-    for (let i = 0; i < Math.max(1, Math.min(requests, 64)) && listener === this.#listener; i++) {
+  /**
+   * Read every pending connection. Moddable's listeners (lwIP on the ESP32, lin) call onReadable again only when a
+   * new connection arrives, so what is not read now would wait forever: a full batch schedules the rest on a 0 ms
+   * timer, which also lets the sessions already adopted (their HELLOs) and the online clients run in between.
+   */
+  #accept(listener: ListenerSocket): void {
+    for (let i = 0; i < ACCEPT_BATCH; i++) {
+      if (listener !== this.#listener) return;
       let socket: TcpSocket | undefined;
       try {
         socket = listener.read();
       } catch (error) {
         this.#log.w("accept failed", { error: String(error) });
-        break;
+        return;
       }
-      if (!socket) break;
-      this.stats.accepted++;
-      let active = 0;
-      for (const s of this.#sessions) if (s.state === "handshaking" || s.state === "online") active++;
-      let session: Session;
-      try {
-        session = new Session(this.#nextSession++, socket, this.#context());
-      } catch (error) {
-        this.#log.w("cannot adopt accepted socket", { error: String(error) });
-        continue;
+      if (!socket) return;
+      this.#adopt(socket);
+    }
+    this.#drain ??= this.#deps.timers.set(() => {
+      this.#drain = undefined;
+      if (this.#listener) this.#accept(this.#listener);
+    }, 0);
+  }
+
+  #adopt(socket: TcpSocket): void {
+    this.stats.accepted++;
+    let session: Session;
+    try {
+      session = new Session(this.#nextSession++, socket, this.#context());
+    } catch (error) {
+      this.#log.w("cannot adopt accepted socket", { error: String(error) });
+      return;
+    }
+    let active = 0;
+    for (const s of this.#sessions) if (s.state === "handshaking" || s.state === "online") active++;
+    this.#sessions.add(session);
+    this.#log.i("connection accepted (SYN, SYN/ACK, ACK done)", { session: session.number, proto: "tcp", local: this.local, peer: session.peer, sessions: active + 1 });
+    const online = this.onlineCount();
+    if (online >= this.#options.maxClients) {
+      // No HELLO could be taken now: say so at once instead of holding a pending slot.
+      this.stats.refusedBusy++;
+      session.refuse("busy", "server has " + online + " clients online, max " + this.#options.maxClients);
+      return;
+    }
+    this.#makeRoom(session);
+  }
+
+  /**
+   * Pending handshakes (accepted, no HELLO yet) have their own budget, apart from maxClients, so silent connections
+   * cannot keep clients out. When it is full the oldest pending one is evicted: the newcomer gets its chance, and an
+   * honest client says HELLO within a round trip, long before it is the oldest. One address holds at most
+   * #pendingPerPeer of them and evicts its own oldest first, so a flood from one host churns only its own.
+   */
+  #makeRoom(newcomer: Session): void {
+    let pending = 0;
+    let fromPeer = 0;
+    let oldest: Session | undefined;
+    let oldestFromPeer: Session | undefined;
+    // A Set iterates in insertion (accept) order: the first found is the oldest.
+    for (const s of this.#sessions) {
+      if (s === newcomer || s.state !== "handshaking") continue;
+      pending++;
+      oldest ??= s;
+      if (s.address === newcomer.address) {
+        fromPeer++;
+        oldestFromPeer ??= s;
       }
-      this.#sessions.add(session);
-      this.#log.i("connection accepted (SYN, SYN/ACK, ACK done)", { session: session.number, proto: "tcp", local: this.local, peer: session.peer, sessions: active + 1 });
-      if (active >= this.#options.maxClients) {
-        this.stats.refusedBusy++;
-        session.refuse("busy", "server has " + active + " sessions, max " + this.#options.maxClients);
-      }
+    }
+    if (oldestFromPeer && fromPeer >= this.#pendingPerPeer) {
+      this.stats.evicted++;
+      oldestFromPeer.evict(fromPeer + " handshakes pending from " + newcomer.address + ", oldest evicted");
+    } else if (oldest && pending >= this.#pendingMax) {
+      this.stats.evicted++;
+      oldest.evict("handshake slots full, oldest evicted");
     }
   }
 
@@ -181,6 +248,11 @@ export class Server {
       heartbeatSampler: this.#heartbeatSampler,
       local: this.local,
       removed: (s) => this.#sessions.delete(s),
+      onlineOthers: (s) => {
+        let n = 0;
+        for (const other of this.#sessions) if (other !== s && other.state === "online" && other.clientId !== s.clientId) n++;
+        return n;
+      },
       online: (s) => {
         for (const other of this.#sessions) {
           if (other !== s && other.state === "online" && other.clientId === s.clientId) other.replaced(s);
@@ -214,6 +286,8 @@ type SessionContext = {
   heartbeatSampler: Sampler;
   local: string;
   removed(session: Session): void;
+  /** Sessions online for other client ids (a HELLO for an id already online replaces it, so it takes no new slot). */
+  onlineOthers(session: Session): number;
   /** A session came online; the server closes older sessions of the same client and returns the online count. */
   online(session: Session): number;
 };
@@ -222,6 +296,8 @@ type SessionContext = {
 class Session {
   readonly number: number;
   readonly peer: string;
+  /** The peer's IP address, without the port: what the pending-handshake limit per address counts. */
+  readonly address: string;
   state: SessionState = "handshaking";
   clientId: string | undefined;
   #ctx: SessionContext;
@@ -231,7 +307,12 @@ class Session {
   #pingSeq = 0;
   #pushSeq = 0;
   #badLines = 0;
+  #badDrainMs = 0;
   #peerSaidBye = false;
+  #errLog = new RateLimiter(ERR_LOG_MS);
+  /** What #errLog kept quiet since its last line (it counts them too, privately): the closing ERR line reports it. */
+  #errQuiet = 0;
+  #peerErrLog = new RateLimiter(ERR_LOG_MS);
 
   constructor(number: number, socket: TcpSocket, ctx: SessionContext) {
     this.number = number;
@@ -240,7 +321,9 @@ class Session {
     this.#conn = new LineConnection(
       ctx.TCP,
       { from: socket },
-      { maxLine: ctx.options.maxLine, queueMax: ctx.options.maxLine * 8, clock: ctx.clock, nodelay: true },
+      // A peer that pipelines is slowed by flow control (LineConnection stops reading while replies are queued); it
+      // is judged "not reading" only when its queue makes no progress for timeoutMs, as a silent link would be.
+      { maxLine: ctx.options.maxLine, queueMax: ctx.options.maxLine * 8, clock: ctx.clock, nodelay: true, stallMs: ctx.options.timeoutMs },
       {
         frame: (frame) => this.#frame(frame),
         ended: () => this.#ended(),
@@ -250,7 +333,8 @@ class Session {
         },
       },
     );
-    this.peer = this.#conn.remoteAddress + ":" + this.#conn.remotePort;
+    this.address = this.#conn.remoteAddress;
+    this.peer = this.address + ":" + this.#conn.remotePort;
   }
 
   #log(level: "E" | "W" | "I" | "D", message: string, fields?: Fields): void {
@@ -268,22 +352,40 @@ class Session {
     this.#conn.send(formatMessage(message));
   }
 
-  #err(code: ErrCode, text: string): void {
+  /**
+   * Send ERR and log it, at most one line per ERR_LOG_MS per session (the serial port, about 11 KB/s, is shared by
+   * every session); the next printed line carries suppressed=N. The ERR that ends a session (`last`) is always printed.
+   */
+  #err(code: ErrCode, text: string, last = false): void {
     this.#ctx.stats.errSent++;
-    this.#log("W", "sending ERR", { code, text });
+    const suppressed = last ? this.#errQuiet : this.#errLog.take(this.#ctx.clock());
+    if (suppressed < 0) this.#errQuiet++;
+    else {
+      this.#errQuiet = 0;
+      this.#log("W", "sending ERR", { code, text, suppressed: suppressed > 0 ? suppressed : undefined });
+    }
     this.#send({ type: "ERR", code, text });
   }
 
   /** ERR and close (FIN after the ERR line). */
-  refuse(code: ErrCode, text: string): void {
-    this.#err(code, text);
-    this.#close(code, true);
+  refuse(code: ErrCode, text: string, reason: string = code): void {
+    this.#err(code, text, true);
+    this.#close(reason, true);
   }
 
-  /** The same client came online on a new connection: this one is stale (its peer rebooted or lost Wi-Fi). */
+  /** A newer connection needs this pending handshake's slot (the ERR line and `reason=evicted` tell the story). */
+  evict(text: string): void {
+    this.refuse("busy", text, "evicted");
+  }
+
+  /**
+   * The same client id came online on a new connection: this one is stale (its peer rebooted or lost Wi-Fi), or
+   * someone else took the id over (with a token set, only a holder of the token can). Either way it is told why.
+   */
   replaced(by: Session): void {
-    this.#log("W", "client reconnected, closing its old session", { newSession: by.number });
-    this.#close("replaced", true);
+    this.#ctx.stats.replaced++;
+    this.#log("W", "client reconnected, closing its old session", { newSession: by.number, newPeer: by.peer });
+    this.refuse("replaced", "client " + this.clientId + " came online again on session " + by.number);
   }
 
   /** Release the socket without a goodbye (link down or server stopping). */
@@ -316,6 +418,7 @@ class Session {
         this.refuse("hello-timeout", "no HELLO within " + this.#ctx.options.handshakeMs + " ms");
       }
     } else if (this.state === "online") {
+      if (this.#conn.checkStall()) return;
       const { heartbeatMs, timeoutMs } = this.#ctx.options;
       const v = verdict(now, this.#conn.lastRxMs, this.#conn.lastTxMs, heartbeatMs, timeoutMs);
       if (v === "dead") {
@@ -348,9 +451,20 @@ class Session {
     this.#enter("closed", "peer-closed");
   }
 
+  /** Every ERR for the peer's bad input goes through here and counts: MAX_BAD_LINES close, one is forgiven per BAD_LINE_FORGIVE_MS. */
   #bad(code: ErrCode, text: string): void {
     this.#err(code, text);
-    if (++this.#badLines >= MAX_BAD_LINES && this.state !== "closing") this.refuse("too-many-errors", this.#badLines + " bad lines in a row");
+    const now = this.#ctx.clock();
+    const forgiven = Math.floor((now - this.#badDrainMs) / BAD_LINE_FORGIVE_MS);
+    if (forgiven > 0) {
+      this.#badLines = Math.max(0, this.#badLines - forgiven);
+      this.#badDrainMs += forgiven * BAD_LINE_FORGIVE_MS;
+    }
+    if (this.#badLines === 0) this.#badDrainMs = now;
+    if (++this.#badLines >= MAX_BAD_LINES && this.state !== "closing" && this.state !== "closed") {
+      this.#ctx.stats.tooManyErrors++;
+      this.refuse("too-many-errors", this.#badLines + " bad lines, one forgiven per " + BAD_LINE_FORGIVE_MS / 1000 + " s");
+    }
   }
 
   #frame(frame: Frame): void {
@@ -360,7 +474,6 @@ class Session {
     if (frame.text.length === 0) return;
     const parsed = parseLine(frame.text);
     if (!parsed.ok) return this.#bad(parsed.code, parsed.reason);
-    this.#badLines = 0;
     const message = parsed.message;
     if (message.type === "BYE") {
       this.#peerSaidBye = true;
@@ -370,11 +483,12 @@ class Session {
       return;
     }
     if (message.type === "ERR") {
-      this.#log("W", "peer sent ERR", { code: message.code, text: message.text });
+      const suppressed = this.#peerErrLog.take(this.#ctx.clock());
+      if (suppressed >= 0) this.#log("W", "peer sent ERR", { code: message.code, text: message.text, suppressed: suppressed > 0 ? suppressed : undefined });
       return;
     }
     if (this.state === "handshaking") {
-      if (message.type !== "HELLO") return this.#err("not-ready", "send HELLO <clientId> first");
+      if (message.type !== "HELLO") return this.#bad("not-ready", "send HELLO <clientId> first");
       const token = this.#ctx.options.token;
       if (token && message.token !== token) {
         this.#ctx.stats.refusedAuth++;
@@ -383,6 +497,12 @@ class Session {
         return;
       }
       this.clientId = message.clientId;
+      const others = this.#ctx.onlineOthers(this);
+      if (others >= this.#ctx.options.maxClients) {
+        this.#ctx.stats.refusedBusy++;
+        this.refuse("busy", "server has " + others + " clients online, max " + this.#ctx.options.maxClients);
+        return;
+      }
       this.#ctx.stats.handshakes++;
       const { id, heartbeatMs, timeoutMs } = this.#ctx.options;
       this.#send({ type: "WELCOME", serverId: id, session: this.number, heartbeatMs, timeoutMs });
@@ -403,9 +523,9 @@ class Session {
         this.#send(message);
         return;
       case "HELLO":
-        return this.#err("bad-hello", "already online");
+        return this.#bad("bad-hello", "already online");
       default:
-        return this.#err("unexpected", message.type + " is not sent to a server");
+        return this.#bad("unexpected", message.type + " is not sent to a server");
     }
   }
 }

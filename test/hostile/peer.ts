@@ -45,10 +45,13 @@ export class RawPeer {
     });
   }
 
-  /** Connect to 127.0.0.1:port; resolves once the three-way handshake is done. */
-  static connect(port: number, options: { readable?: boolean } = {}): Promise<RawPeer> {
+  /**
+   * Connect to 127.0.0.1:port; resolves once the three-way handshake is done. `from` is the local address to connect
+   * from (any of 127.0.0.0/8 on Linux), so a test can have peers on different addresses, as boards on a network are.
+   */
+  static connect(port: number, options: { readable?: boolean; from?: string } = {}): Promise<RawPeer> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: "127.0.0.1", port, allowHalfOpen: false });
+      const socket = connect({ host: "127.0.0.1", port, allowHalfOpen: false, ...(options.from ? { localAddress: options.from } : {}) });
       const peer = new RawPeer(socket);
       if (options.readable === false) socket.pause();
       socket.once("connect", () => resolve(peer));

@@ -65,7 +65,7 @@ class Arena {
     return this.quiet.stats.pingsSent + this.lab.count(/tcp\.server: heartbeat: peer quiet, sending PING .*client=honest-quiet /);
   }
 
-  async connect(options?: { readable?: boolean }): Promise<RawPeer> {
+  async connect(options?: { readable?: boolean; from?: string }): Promise<RawPeer> {
     const peer = await RawPeer.connect(this.port, options);
     this.peers.push(peer);
     return peer;
@@ -97,8 +97,14 @@ class Arena {
 
   /** The server holds only the honest sessions again. */
   async assertOnlyHonestSessions(): Promise<void> {
-    await until(() => this.server.sessions().length === 2, "the server back to its 2 honest sessions", 3000);
-    assert.deepEqual(this.server.sessions().map((s) => s.clientId).sort(), ["honest-echo", "honest-quiet"]);
+    await this.assertOnlyHonestSessionsAnd([]);
+  }
+
+  /** The server holds only the honest sessions and these other clients' (online). */
+  async assertOnlyHonestSessionsAnd(others: string[]): Promise<void> {
+    const ids = ["honest-echo", "honest-quiet", ...others].sort();
+    await until(() => this.server.sessions().length === ids.length, "the server back to its " + ids.length + " honest sessions", 3000);
+    assert.deepEqual(this.server.sessions().map((s) => s.clientId).sort(), ids);
   }
 
   close(): void {
@@ -154,17 +160,57 @@ describe("a simulated server under hostile input", function () {
       replies.join("\n"),
     );
     assert.equal(peer.ending, undefined);
-    assert.equal(arena.lab.count(/W tcp\.server: sending ERR .*code=/), bad.length);
+    // 15 ERRs answered, one line logged: the serial port is shared by every session.
+    assert.equal(arena.lab.count(/W tcp\.server: sending ERR .*code=/), 1);
     await arena.assertHonestUnharmed(since);
   });
 
-  it("closes a peer after 16 bad lines in a row with ERR too-many-errors", async () => {
+  it("closes a peer after 16 bad lines with ERR too-many-errors", async () => {
     const peer = await arena.online();
     await peer.write("FOO\n".repeat(20));
     assert.equal(await peer.waitEnded(), "fin");
     const errs = peer.lines.filter((l) => l.startsWith("ERR "));
     assert.equal(errs.filter((l) => l.startsWith("ERR unknown")).length, 16);
-    assert.match(errs[errs.length - 1], /^ERR too-many-errors 16 bad lines in a row$/);
+    assert.match(errs[errs.length - 1], /^ERR too-many-errors 16 bad lines, one forgiven per 5 s$/);
+    assert.equal(arena.lab.count(/W tcp\.server: sending ERR .*client=evil /), 2, "the first ERR and the closing one, suppressed=15");
+    await arena.lab.waitFor(/W tcp\.server: sending ERR .*client=evil .*code=too-many-errors .* suppressed=15$/, 100, 0);
+    await arena.assertOnlyHonestSessions();
+    await arena.assertHonestUnharmed(since);
+  });
+
+  it("closes a peer drawing 2,000 ERRs of the kinds once left uncounted (not-ready, a second HELLO, unexpected), good lines between them or not", async () => {
+    /** The server's ERR log lines for one raw peer (it has no client id before HELLO, so it is found by its port). */
+    const errLog = (p: RawPeer) => arena.lab.lines.filter((l) => l.includes(" W tcp.server: sending ERR ") && l.includes(" peer=127.0.0.1:" + p.socket.localPort + " "));
+    /** What a peer received is the start of what the server sent: closing with the flood still unread may be a reset (lwIP's tcp_close does that too), which can cut the last lines off. */
+    const assertPrefix = (got: string[], sent: string[]) => assert.deepEqual(got, sent.slice(0, got.length), got.join("\n"));
+    const closing = "ERR too-many-errors 16 bad lines, one forgiven per 5 s";
+
+    // Before HELLO: anything but HELLO is ERR not-ready.
+    const early = await arena.connect();
+    await early.write("PING 1\n".repeat(2000));
+    assert.ok(["fin", "reset"].includes(await early.waitEnded()));
+    assertPrefix(early.lines, [...Array<string>(16).fill("ERR not-ready send HELLO <clientId> first"), closing]);
+    // Two log lines, not 2,000: the first ERR, and the closing one saying how many were left out.
+    await until(() => errLog(early).length === 2, "the closing ERR logged");
+    assert.match(errLog(early)[0], /code=not-ready /);
+    assert.match(errLog(early)[1], /code=too-many-errors text="16 bad lines, one forgiven per 5 s" suppressed=15$/);
+
+    // Online: a second HELLO and a server-only PUSH, each after a good PING, which resets nothing.
+    const online = await arena.online("evil2");
+    let flood = "";
+    for (let i = 0; i < 1000; i++) flood += "PING " + i + "\n" + (i % 2 === 0 ? "HELLO evil2\n" : "PUSH " + i + " x\n");
+    await online.write(flood);
+    assert.ok(["fin", "reset"].includes(await online.waitEnded()));
+    const expected: string[] = [];
+    for (let i = 0; i < 16; i++) expected.push("PONG " + i, i % 2 === 0 ? "ERR bad-hello already online" : "ERR unexpected PUSH is not sent to a server");
+    assertPrefix(online.replies.slice(1), [...expected, closing]);
+    await until(() => errLog(online).length === 2, "the closing ERR logged");
+    assert.match(errLog(online)[0], /code=bad-hello /);
+    assert.match(errLog(online)[1], /code=too-many-errors .* suppressed=15$/);
+
+    // 17 ERRs each (16 bad lines and the closing one), not 2,000.
+    assert.equal(arena.server.stats.errSent, 34);
+    assert.equal(arena.server.stats.tooManyErrors, 2);
     await arena.assertOnlyHonestSessions();
     await arena.assertHonestUnharmed(since);
   });
@@ -281,7 +327,8 @@ describe("a simulated server under hostile input", function () {
   });
 
   it("closes slow peers that never finish their HELLO line at handshakeMs with ERR hello-timeout", async () => {
-    const slow = await Promise.all(Array.from({ length: 6 }, () => arena.connect()));
+    // From two addresses: one address may hold at most 4 pending handshakes.
+    const slow = await Promise.all(Array.from({ length: 6 }, (_, i) => arena.connect({ from: "127.0.0." + (2 + (i % 2)) })));
     const startMs = performance.now();
     await Promise.all(slow.map((p, i) => p.write("HELLO slow" + i)));
     const endings = await Promise.all(slow.map((p) => p.waitEnded(2000)));
@@ -339,7 +386,7 @@ describe("a simulated server under hostile input", function () {
     await arena.assertHonestUnharmed(since);
   });
 
-  it("closes a flooding peer that stops reading once its send queue is full, without holding its replies", async () => {
+  it("closes a flooding peer that stops reading once its queued replies make no progress for timeoutMs, without holding them", async () => {
     const peer = await arena.online();
     peer.socket.pause();
     const line = "ECHO 1 " + "F".repeat(240) + "\n";
@@ -358,32 +405,39 @@ describe("a simulated server under hostile input", function () {
     await arena.assertHonestUnharmed(since);
   });
 
-  it("refuses 1,000 simultaneous connections beyond maxClients with ERR busy and times out the rest", async () => {
+  it("answers 1,000 simultaneous connections from 10 addresses by evicting the oldest handshakes, and times out the last ones", async () => {
     const total = 1000;
     // Both ends live in this process: 2 descriptors per connection.
     assert.ok(!(fdLimit < 2 * total + 200), "this test needs ulimit -n >= " + (2 * total + 200) + ", have " + fdLimit);
     // All 1,000 within a few event-loop turns (100 connect() calls per turn, so this process, which is also the
     // server and the honest clients, is never blocked long enough for the honest links to look silent).
+    const pendingNow = () => arena.server.sessions().filter((s) => s.state === "handshaking").length;
+    let pendingPeak = 0;
+    const probe = setInterval(() => (pendingPeak = Math.max(pendingPeak, pendingNow())), 1);
     const connecting: Promise<RawPeer>[] = [];
     for (let i = 0; i < total; i++) {
       if (i > 0 && i % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
-      connecting.push(arena.connect());
+      connecting.push(arena.connect({ from: "127.0.1." + (1 + (i % 10)) }));
     }
     const peers = await Promise.all(connecting);
     const endings = await Promise.all(peers.map((p) => p.waitEnded(10000)));
+    clearInterval(probe);
     assert.ok(endings.every((e) => e === "fin"), "endings: " + JSON.stringify(endings.filter((e) => e !== "fin")));
-    let busy = 0;
+    let evicted = 0;
     let timedOut = 0;
     for (const p of peers) {
       const [line, ...rest] = p.lines;
       assert.deepEqual(rest, []);
-      if (/^ERR busy server has \d+ sessions, max 8$/.test(line)) busy++;
+      if (line === "ERR busy handshake slots full, oldest evicted" || /^ERR busy 4 handshakes pending from 127\.0\.1\.\d+, oldest evicted$/.test(line)) evicted++;
       else if (line === "ERR hello-timeout no HELLO within 300 ms") timedOut++;
       else assert.fail("unexpected reply " + JSON.stringify(p.lines));
     }
-    assert.equal(busy + timedOut, total);
-    assert.ok(timedOut >= 6, "the 6 free slots were used: " + timedOut);
-    assert.equal(arena.server.stats.refusedBusy, busy, JSON.stringify({ busy, timedOut, stats: arena.server.stats }));
+    assert.equal(evicted + timedOut, total);
+    // The pending budget is maxClients (8): a connection waits for its HELLO until handshakeMs unless 8 newer ones
+    // (or 4 newer from its own address) arrive first; the last ones in always time out.
+    assert.ok(timedOut >= 1 && evicted >= total / 2, JSON.stringify({ evicted, timedOut }));
+    assert.ok(pendingPeak <= 8, "pending handshakes peaked at " + pendingPeak);
+    assert.equal(arena.server.stats.evicted, evicted, JSON.stringify({ evicted, timedOut, stats: arena.server.stats }));
     assert.equal(arena.server.stats.accepted, total + 2);
     await arena.assertOnlyHonestSessions();
     // Still up: a new peer is served as usual.
@@ -391,6 +445,48 @@ describe("a simulated server under hostile input", function () {
     await after.write("PING 1\n");
     await after.waitLine(/^PONG 1$/);
     assert.equal(arena.server.sessions().length, 3);
+    await arena.assertHonestUnharmed(since);
+  });
+
+  it("lets a new client in at its first attempt while an attacker keeps 8 silent connections open, reopening each as soon as it is closed", async () => {
+    // The attack that locked every client out when silent connections counted against maxClients: 8 connections
+    // that never say HELLO (from two addresses, so the per-address limit of 4 does not apply), each reopened the
+    // moment the server closes it (hello-timeout or eviction). The pending budget is 8: a newcomer evicts the
+    // oldest silent one and says HELLO long before 8 newer connections could make it the oldest.
+    let attacking = true;
+    let reopened = 0;
+    const attackers = Array.from({ length: 8 }, async (_, slot) => {
+      for (let round = 0; attacking && round < 500; round++) {
+        const peer = await arena.connect({ from: "127.0.0." + (2 + (slot % 2)) });
+        await peer.waitEnded(3000);
+        reopened++;
+      }
+    });
+    try {
+      // The attack is in full swing: the silent connections have been cycled at least once and all 8 are back.
+      const pending = () => arena.server.sessions().filter((s) => s.state === "handshaking").length;
+      await until(() => arena.server.stats.helloTimeouts >= 8 && pending() === 8, "the silent connections cycled once and all reopened", 3000);
+      const evictedBefore = arena.server.stats.evicted;
+      const late = arena.lab.client({ id: "late", port: arena.port, token: "", logEvery: 10, backoffMaxMs: 400, echoMs: 0, ...fast }, "tcp.late");
+      const startMs = performance.now();
+      late.start();
+      late.linkUp("127.0.0.1");
+      await until(() => late.state === "online", "the new client online", 3000);
+      const tookMs = performance.now() - startMs;
+      assert.equal(late.stats.attempts, 1, "online at its first attempt");
+      assert.ok(tookMs < 300, "online after " + Math.round(tookMs) + " ms, handshakeMs is 300");
+      assert.ok(arena.server.stats.evicted > evictedBefore, "it got in by evicting the oldest silent connection");
+      assert.equal(arena.lab.count(/W tcp\.late: server sent ERR/), 0);
+      // It stays online while the attack goes on.
+      await until(() => arena.server.stats.helloTimeouts >= 24, "two more rounds of the attack", 3000);
+      assert.equal(late.state, "online");
+      assert.equal(late.stats.handshakes, 1);
+    } finally {
+      attacking = false;
+    }
+    await Promise.all(attackers);
+    assert.ok(reopened >= 16, "the attacker reopened " + reopened + " connections");
+    await arena.assertOnlyHonestSessionsAnd(["late"]);
     await arena.assertHonestUnharmed(since);
   });
 });
@@ -410,7 +506,8 @@ describe("a simulated server with room for many", function () {
       for (let i = 0; i < 500; i++) {
         if (i > 0 && i % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
         connecting.push(
-          RawPeer.connect(server.port).then(async (p) => {
+          // From 250 addresses: one address may hold at most 4 pending handshakes.
+          RawPeer.connect(server.port, { from: "127.0.2." + (1 + (i % 250)) }).then(async (p) => {
             peers.push(p);
             const fromMs = performance.now();
             await p.write("HELLO never-fin");
@@ -437,7 +534,9 @@ describe("a simulated server with room for many", function () {
     try {
       await arena.ready();
       const impostor = await arena.online("honest-quiet");
-      await arena.lab.waitFor(/W tcp\.server: client reconnected, closing its old session .*client=honest-quiet /, 2000, 0);
+      await arena.lab.waitFor(/W tcp\.server: client reconnected, closing its old session .*client=honest-quiet .*newPeer=127\.0\.0\.1:\d+$/, 2000, 0);
+      // The old session is told why before the FIN.
+      await arena.lab.waitFor(/W tcp\.quiet: server sent ERR code=replaced text="client honest-quiet came online again on session \d+" state=online/, 2000, 0);
       await arena.lab.waitFor(/W tcp\.quiet: server closed the connection \(FIN or RST received\)/, 2000, 0);
       assert.equal(impostor.ending, undefined);
     } finally {

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { formatBeacon, formatMessage, isIPv4, parseBeacon, parseLine, parseUint, type Message } from "linklab/protocol";
+import { formatBeacon, formatMessage, isId, isIPv4, parseBeacon, parseLine, parseUint, type ErrCode, type Message } from "linklab/protocol";
 
 const ok = (line: string): Message => {
   const r = parseLine(line);
@@ -28,6 +28,15 @@ describe("linklab/protocol", () => {
       { type: "ERR", code: "busy", text: "server has 8 sessions" },
     ];
     for (const m of messages) assert.deepEqual(ok(formatMessage(m)), m, formatMessage(m));
+  });
+
+  it("sends every ERR code of the firmware as a well-formed ERR line", () => {
+    const codes: ErrCode[] = ["too-long", "unknown", "bad-syntax", "bad-bytes", "bad-hello", "not-ready", "unexpected", "auth", "busy", "hello-timeout", "too-many-errors", "replaced"];
+    for (const code of codes) {
+      assert.ok(isId(code), code);
+      const m: Message = { type: "ERR", code, text: "why it happened" };
+      assert.deepEqual(ok(formatMessage(m)), m, code);
+    }
   });
 
   it("parses the lines a person types in nc", () => {

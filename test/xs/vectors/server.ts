@@ -42,7 +42,7 @@ export function vectors(): Record<string, unknown> {
   const early = connect(5);
   early.receive("PING 1\n"); // not-ready, then a proper HELLO
   early.receive("HELLO e token=t0k\n");
-  const busy = connect(6); // a fourth active session
+  const busy = connect(6); // a pending handshake beside the others (the budget for them is apart from maxClients)
   clock.advance(100);
   a.receive("ECHO 2 x".padEnd(80, "x") + "\n"); // too long for maxLine 64
   a.receive("\u0001\u0002\n");
