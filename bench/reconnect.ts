@@ -11,7 +11,7 @@ import WiFi from "../host-sim/runtime/wifi.ts";
 import Net from "../host-sim/runtime/net.ts";
 import { board } from "../host-sim/runtime/board.ts";
 import { installGlobals } from "../host-sim/runtime/globals.ts";
-import { Lab } from "../test/sim/harness.ts";
+import { Lab } from "../host-sim/harness/lab.ts";
 import { isMain, pause, standalone, stats, table, type BenchOptions, type BenchResult, type Stats } from "./support.ts";
 
 const wifi: Wifi = { connect: (options, callback) => new WiFi(options, callback), monitor: (callback) => new WiFi(undefined, callback) };

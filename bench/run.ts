@@ -8,7 +8,7 @@
 // (short-vs-persistent, xs-memory) run as child processes with their own command lines.
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { detection } from "./detection.ts";
+import { detection } from "./detection/index.ts";
 import { reconnect } from "./reconnect.ts";
 import { throughput } from "./throughput.ts";
 import { scale } from "./scale.ts";
@@ -41,7 +41,7 @@ const children: Child[] = [
 
 function runChild(args: string[]): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "./host-sim/register.mjs", "--no-warnings", ...args], { cwd: repoDir, stdio: ["ignore", "inherit", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "./host-sim/register.mjs", ...args], { cwd: repoDir, stdio: ["ignore", "inherit", "inherit"] });
     child.once("exit", (code) => resolve(code ?? 1));
     child.once("error", () => resolve(1));
   });

@@ -9,9 +9,11 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { fileURLToPath } from "node:url";
-import { Lab, RuntimeListener, RuntimeTCP } from "../test/sim/harness.ts";
+import { Lab, RuntimeListener, RuntimeTCP } from "../host-sim/harness/lab.ts";
 import { Server } from "linklab/server";
-import { TagLog, type Fields, type Level } from "linklab/log";
+import { EV, type LogEvent } from "linklab/events";
+import { eventPattern } from "../host-sim/lab/events.ts";
+import { TagLog, type EventFields, type Level } from "linklab/log";
 import { installGlobals } from "../host-sim/runtime/globals.ts";
 import { board } from "../host-sim/runtime/board.ts";
 import type { Client } from "linklab/client";
@@ -40,26 +42,30 @@ class CountingLog extends TagLog {
   override enabled(level: Level): boolean {
     return level === "E" || level === "W";
   }
-  override at(level: Level, message: string, fields?: Fields): void {
-    this.counts.set(message, this.count(message) + 1);
-    if (level === "E" || level === "W") this.inner.at(level, message, fields);
+  override at<K extends string>(level: Level, event: LogEvent<K>, fields?: EventFields<K>): void {
+    this.counts.set(event.message, this.count(event.message) + 1);
+    if (level === "E" || level === "W") this.inner.at(level, event, fields);
   }
-  override e(message: string, fields?: Fields): void {
-    this.at("E", message, fields);
+  override e<K extends string>(event: LogEvent<K>, fields?: EventFields<K>): void {
+    this.at("E", event, fields);
   }
-  override w(message: string, fields?: Fields): void {
-    this.at("W", message, fields);
+  override w<K extends string>(event: LogEvent<K>, fields?: EventFields<K>): void {
+    this.at("W", event, fields);
   }
-  override i(message: string, fields?: Fields): void {
-    this.at("I", message, fields);
+  override i<K extends string>(event: LogEvent<K>, fields?: EventFields<K>): void {
+    this.at("I", event, fields);
   }
-  override d(message: string, fields?: Fields): void {
-    this.at("D", message, fields);
+  override d<K extends string>(event: LogEvent<K>, fields?: EventFields<K>): void {
+    this.at("D", event, fields);
+  }
+  override state<K extends string>(level: Level, event: LogEvent<K | "reason">, from: string, to: string, fields: EventFields<K | "reason">): void {
+    this.counts.set(event.message, this.count(event.message) + 1);
+    if (level === "E" || level === "W") this.inner.state(level, event, from, to, fields);
   }
 }
 
-const SERVER_PING = "heartbeat: peer quiet, sending PING";
-const SERVER_PONG = "heartbeat: PONG received";
+const SERVER_PING = EV.server.pingSent.message;
+const SERVER_PONG = EV.server.pongReceived.message;
 
 type ClientCounts = { pingsSent: number; pongs: number; lost: number; online: number; attempts: number };
 type ChildMessage = { type: "online"; online: number; of: number } | { type: "counts"; counts: ClientCounts; cpuMs: number };
@@ -167,7 +173,7 @@ export async function scaleOne(clients: number, windowS: number, progress: (line
     const started = performance.now();
     child = fork(fileURLToPath(import.meta.url), ["--clients-child", String(clients), String(server.port), String(rampMs)], {
       cwd: repoDir,
-      execArgv: ["--import", "./host-sim/register.mjs", "--no-warnings"],
+      execArgv: ["--import", "./host-sim/register.mjs"],
       stdio: ["ignore", "ignore", "inherit", "ipc"],
     });
     const all = await ask(child, (m) => m.type === "online" && m.online === clients && server.onlineCount() === clients, 60_000 + rampMs);
@@ -179,7 +185,7 @@ export async function scaleOne(clients: number, windowS: number, progress: (line
     const c0 = (await ask(child, (m) => m.type === "counts", 10_000, { type: "counts" })) as Extract<ChildMessage, { type: "counts" }> | undefined;
     const serverPings0 = log.count(SERVER_PING);
     const serverPongs0 = log.count(SERVER_PONG);
-    const lost0 = lab.count(/peer silent, closing/);
+    const lost0 = lab.count(eventPattern(EV.server.peerSilent));
     const cpu0 = process.cpuUsage();
     const loop = monitorEventLoopDelay({ resolution: 10 });
     loop.enable();
@@ -227,7 +233,7 @@ export async function scaleOne(clients: number, windowS: number, progress: (line
       heartbeatsPerClientPerS: round(pingsSent / clients / (elapsedMs / 1000), 3),
       clientPings,
       serverPings,
-      falseOfflineServer: lab.count(/peer silent, closing/) - lost0,
+      falseOfflineServer: lab.count(eventPattern(EV.server.peerSilent)) - lost0,
       falseLostClient: c1 && c0 ? c1.counts.lost - c0.counts.lost : NaN,
     };
   } finally {

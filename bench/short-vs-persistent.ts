@@ -9,7 +9,7 @@ import { cpus, loadavg, totalmem, platform, release } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createServer, connect, type Server as NetServer, type Socket } from "node:net";
-import { Lab } from "../test/sim/harness.ts";
+import { Lab } from "../host-sim/harness/lab.ts";
 
 type Mode = "short" | "persistent";
 const here = dirname(fileURLToPath(import.meta.url));

@@ -175,6 +175,12 @@ export function printResult(result: BenchResult): void {
 /** A promise that resolves after ms (between trials and for staggering, never to wait for an event). */
 export const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** `promise`'s value, or undefined when it has not settled within ms. */
+export function deadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([promise, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]).finally(() => clearTimeout(timer));
+}
+
 /** Run a standalone bench file: flags from argv, print, write JSON, exit. */
 export async function standalone(name: string, run: (options: BenchOptions) => Promise<BenchResult>, file = name): Promise<void> {
   const options = parseFlags(process.argv.slice(2));

@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { XSSession, repoDir, xsnapVersion, type XSMemory } from "../test/xs/harness.ts";
+import { XSSession, repoDir, xsnapVersion, type XSMemory } from "../host-sim/harness/xs.ts";
 
 const workload = join(repoDir, "test", "xs", "workloads", "memory.ts");
 

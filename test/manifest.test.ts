@@ -1,6 +1,6 @@
 // The manifest check CI runs without the Moddable SDK: manifest.json parses, the files it names exist, every module
 // the firmware imports at run time would link under `mcconfig -m -p esp32` (our own, or provided on esp32 by an SDK
-// manifest that manifest.json includes; list in test/support/moddable-esp32-modules.ts), and every config key the
+// manifest that manifest.json includes; list in host-sim/moddable/esp32-modules.ts), and every config key the
 // firmware reads has a default in manifest.json "config".
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -9,8 +9,8 @@ import ts from "typescript";
 // @ts-expect-error host-sim/loader.mjs is plain JS without declarations; appModulePath is the manifest seam.
 import { appModulePath } from "../host-sim/loader.mjs";
 import { defaultSettings } from "../modules/settings.ts";
-import { esp32Manifests, manifestsProviding, modulesFromIncludes, sdkPath, sdkRelease } from "./support/moddable-esp32-modules.ts";
-import { mcconfigCompilerOptions, repoDir } from "./xs/harness.ts";
+import { esp32Manifests, manifestsProviding, modulesFromIncludes, sdkPath, sdkRelease } from "../host-sim/moddable/esp32-modules.ts";
+import { mcconfigCompilerOptions, repoDir } from "../host-sim/harness/xs.ts";
 
 type Manifest = {
   include?: string | string[];

@@ -8,6 +8,7 @@ import { link } from "./gate.ts";
 import { invoke, post } from "./machine.ts";
 import { holdAccept } from "./shaping.ts";
 import TCP, { accepted, isAddress, toPort } from "./tcp.ts";
+import { bindListening, listenOn } from "./tcp-bind.ts";
 
 export interface ListenerOptions {
   port?: number;
@@ -15,27 +16,6 @@ export interface ListenerOptions {
   format?: "socket/tcp";
   target?: unknown;
   onReadable?: (this: Listener, requests: number) => void;
-}
-
-type TcpWrapHandle = {
-  bind(address: string, port: number): number;
-  listen(backlog: number): number;
-  getsockname(out: { port?: number }): number;
-  close(): void;
-};
-
-/**
- * A listening handle bound synchronously, as tcp_bind/tcp_listen are on the board (Node's server.listen binds on a
- * later tick, so `port` would be unknown right after construction). Uses Node's tcp_wrap binding.
- */
-function bindNow(address: string, port: number): TcpWrapHandle {
-  const binding = (process as unknown as { binding(name: string): { TCP: new (type: number) => TcpWrapHandle; constants: { SERVER: number } } }).binding("tcp_wrap");
-  const handle = new binding.TCP(binding.constants.SERVER);
-  if (handle.bind(address, port) !== 0 || handle.listen(511) !== 0) {
-    handle.close();
-    throw new Error("socket bind");
-  }
-  return handle;
 }
 
 interface ListenerRecord {
@@ -63,17 +43,16 @@ function live(listener: unknown): ListenerRecord {
   return record;
 }
 
+/** Bind now, as tcp_bind/tcp_listen do on the board (tcp-bind.ts says how and why), then accept through net.Server. */
 function listen(record: ListenerRecord, self: Listener): void {
-  const handle = bindNow(record.address, record.port);
-  const out: { port?: number } = {};
-  handle.getsockname(out);
-  record.port = out.port ?? record.port;
+  const { handle, port } = bindListening(record.address, record.port);
+  record.port = port;
   const server = new Server({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
     if (!link.up) record.parked.push(socket);
     else if (!holdAccept(socket, () => queue(record, self, socket))) queue(record, self, socket);
   });
   server.on("error", () => {}); // accept() failures (EMFILE): lwIP would drop the SYN; the peer retries
-  server.listen(handle as never);
+  listenOn(server, handle);
   record.server = server;
 }
 

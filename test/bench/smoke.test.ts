@@ -25,7 +25,7 @@ describe("npm run bench --quick", function () {
 
   before(async () => {
     outDir = mkdtempSync(join(tmpdir(), "linklab-bench-"));
-    run = new Child(["--import", "./host-sim/register.mjs", "--no-warnings", "bench/run.ts", "--quick", "--quiet", "--out", outDir]);
+    run = new Child(["--import", "./host-sim/register.mjs", "bench/run.ts", "--quick", "--quiet", "--out", outDir]);
     exit = await run.waitForExit(170_000);
   });
   after(() => {
@@ -39,6 +39,10 @@ describe("npm run bench --quick", function () {
     for (const name of ["detection", "reconnect", "throughput", "scale"]) assert.ok(run.stdout.includes(`== ${name}`), `a section for ${name}`);
     assert.ok(run.stdout.some((l) => /^-+(\s+-+)+$/.test(l)), "a table rule line");
     assert.ok(run.stdout.some((l) => /^short-vs-persistent: skipped/.test(l)), "short-vs-persistent reported as skipped (it cannot write to --out)");
+  });
+
+  it("prints no process warning (nothing is hidden with --no-warnings)", () => {
+    assert.deepEqual(run.stderr.filter((l) => /Warning:/.test(l)), []);
   });
 
   it("records the machine and the command in every result", () => {

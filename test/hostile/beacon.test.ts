@@ -9,7 +9,7 @@ import { BeaconListener, type HeardBeacon } from "linklab/beacon";
 import { formatBeacon, type Beacon } from "linklab/protocol";
 import type { UdpClass } from "linklab/ports";
 import UDP from "../../host-sim/runtime/udp.ts";
-import { Lab } from "../sim/harness.ts";
+import { Lab } from "../../host-sim/harness/lab.ts";
 import { seededRandom } from "../../host-sim/seeded-random.ts";
 import { until } from "./peer.ts";
 

@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import { connect, type Socket } from "node:net";
 import type { Server } from "linklab/server";
-import { Lab } from "../sim/harness.ts";
+import { Lab } from "../../host-sim/harness/lab.ts";
 import { until } from "./peer.ts";
 
 /** A raw peer that splits what it receives into lines as they come (cheap for tens of thousands of lines). */

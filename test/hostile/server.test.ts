@@ -8,7 +8,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import type { Client } from "linklab/client";
 import type { Server } from "linklab/server";
-import { Lab } from "../sim/harness.ts";
+import { Lab } from "../../host-sim/harness/lab.ts";
 import { RawPeer, until } from "./peer.ts";
 
 const fast = { heartbeatMs: 200, timeoutMs: 600, handshakeMs: 300 };

@@ -11,10 +11,12 @@ const register = join(repoDir, "host-sim", "register.mjs");
 async function runApp(source: string): Promise<{ code: number | null; stderr: string; stdout: string }> {
   const dir = mkdtempSync(join(tmpdir(), "linklab-abort-"));
   writeFileSync(join(dir, "main.mjs"), source);
-  const child = new Child(["--import", register, "--no-warnings", join(dir, "main.mjs")]);
+  const child = new Child(["--import", register, join(dir, "main.mjs")]);
   try {
     const { code } = await child.waitForExit(15_000);
-    return { code, stderr: child.stderr.join("\n"), stdout: child.stdout.join("\n") };
+    const stderr = child.stderr.join("\n");
+    assert.doesNotMatch(stderr, /Warning:/, "no process warning (nothing is hidden with --no-warnings)");
+    return { code, stderr, stdout: child.stdout.join("\n") };
   } finally {
     child.stop();
     rmSync(dir, { recursive: true, force: true });

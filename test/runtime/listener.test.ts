@@ -2,9 +2,11 @@
 // listener.js, SDK 8.2.3), with Moddable TCP clients and plain node:net clients on loopback.
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
+import { join } from "node:path";
 import { board } from "../../host-sim/runtime/board.ts";
 import Listener from "../../host-sim/runtime/listener.ts";
 import TCP from "../../host-sim/runtime/tcp.ts";
+import { Child, repoDir } from "../support/child.ts";
 import { useBoard } from "../support/board.ts";
 import { deferred, Recorder, within } from "../support/wait.ts";
 
@@ -40,6 +42,23 @@ describe("embedded:io/socket/listener", () => {
   it("throws 'socket bind' when the address and port are already taken", () => {
     const first = new Listener({ port: 0 });
     assert.throws(() => new Listener({ port: first.port }), /socket bind/);
+  });
+
+  it("binds synchronously without any warning, even with --throw-deprecation (tcp-bind.ts: DEP0111 is documentation-only)", async () => {
+    const source = `import Listener from "embedded:io/socket/listener";
+      const listener = new Listener({ port: 0, address: "127.0.0.1" });
+      console.log("port " + listener.port);
+      listener.close();
+      await new Promise((resolve) => setImmediate(resolve));`;
+    const child = new Child(["--throw-deprecation", "--import", join(repoDir, "host-sim", "register.mjs"), "--input-type=module", "-e", source]);
+    try {
+      const { code } = await child.waitForExit(15_000);
+      assert.equal(code, 0, child.stderr.join("\n"));
+      assert.match(child.stdout.join("\n"), /^port [1-9]\d*$/m);
+      assert.deepEqual(child.stderr.filter((line) => line.trim()), []);
+    } finally {
+      child.stop();
+    }
   });
 
   it("returns undefined from read() while no connection is pending", () => {

@@ -4,7 +4,7 @@ import { createSocket } from "node:dgram";
 import { BeaconListener, BeaconSender } from "linklab/beacon";
 import type { UdpClass } from "linklab/ports";
 import UDP from "../../host-sim/runtime/udp.ts";
-import { Lab } from "./harness.ts";
+import { Lab } from "../../host-sim/harness/lab.ts";
 
 const RuntimeUDP = UDP as unknown as UdpClass;
 

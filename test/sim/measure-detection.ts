@@ -1,7 +1,7 @@
 // Ad-hoc figure, not a test: time from a server power cut (gates held: no FIN, no RST) to the client's "link lost"
 // verdict, over N trials on loopback. Usage: node --import ./host-sim/register.mjs test/sim/measure-detection.ts HB TO N
 import { gates } from "../../host-sim/runtime/gate.ts";
-import { Lab } from "./harness.ts";
+import { Lab } from "../../host-sim/harness/lab.ts";
 const [hb, to, trials] = process.argv.slice(2).map(Number);
 const out: number[] = [];
 for (let t = 0; t < trials; t++) {

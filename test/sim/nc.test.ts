@@ -1,11 +1,11 @@
 // A person at `nc 127.0.0.1 <port>` can hold the whole v1 conversation with a simulated server by hand.
 import { strict as assert } from "node:assert";
-import { Lab } from "./harness.ts";
+import { TestLab } from "./harness.ts";
 
 describe("talking to the server like nc", () => {
-  let lab: Lab;
+  let lab: TestLab;
   beforeEach(() => {
-    lab = new Lab();
+    lab = new TestLab();
   });
   afterEach(() => lab.close());
 

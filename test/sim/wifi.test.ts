@@ -6,7 +6,7 @@ import type { Wifi } from "linklab/ports";
 import WiFi from "../../host-sim/runtime/wifi.ts";
 import Net from "../../host-sim/runtime/net.ts";
 import { board } from "../../host-sim/runtime/board.ts";
-import { Lab } from "./harness.ts";
+import { Lab } from "../../host-sim/harness/lab.ts";
 
 const wifi: Wifi = {
   connect: (options, callback) => new WiFi(options, callback),

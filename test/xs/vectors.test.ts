@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { installGlobals } from "../../host-sim/runtime/globals.ts";
-import { repoDir, runInNode, runInXS, xsnapVersion } from "./harness.ts";
+import { repoDir, xsnapVersion } from "../../host-sim/harness/xs.ts";
+import { runInNode, runInXS } from "./harness.ts";
 
 const vectorDir = join(repoDir, "test", "xs", "vectors");
 const vectorFiles = readdirSync(vectorDir).filter((name) => name.endsWith(".ts")).sort();

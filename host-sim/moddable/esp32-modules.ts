@@ -1,5 +1,6 @@
-// The module names the Moddable SDK 8.2.3 provides on esp32, per SDK manifest, so that tests can tell without the SDK
-// whether an import would link under `mcconfig -m -p esp32`. Built by reading every manifest.json under modules/ plus
+// The module names the Moddable SDK 8.2.3 provides on esp32, per SDK manifest, so that the XS harness
+// (host-sim/harness/xs.ts) and the tests can tell without the SDK whether an import would link under
+// `mcconfig -m -p esp32`. Built by reading every manifest.json under modules/ plus
 // examples/manifest_*.json and build/devices/esp32/manifest.json at tag 8.2.3 (commit 48ee02d8c):
 // for each, the top level plus its "esp32" platform section (or "..." when there is none); "*" entries name modules by file name.
 // Variables: MODULES=modules, BUILD=build, IO=modules/io, PLATFORM=esp32. Sub-platform sections (esp32/*) are left out.
