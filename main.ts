@@ -7,6 +7,7 @@ import Time from "time";
 import WiFi from "wifi";
 import Net from "net";
 import config from "mc/config";
+import { EV, TAG } from "linklab/events";
 import { Log } from "linklab/log";
 import { readSettings } from "linklab/settings";
 import { Link } from "linklab/link";
@@ -20,15 +21,15 @@ const clock = () => Time.ticks;
 const log = new Log({ clock, sink: (line) => trace(line + "\n"), level: "I" });
 const { settings, problems, disabled } = readSettings(config);
 log.level = settings.logLevel;
-const mainLog = log.tag("main");
-const settingsLog = log.tag("settings");
+const mainLog = log.tag(TAG.main);
+const settingsLog = log.tag(TAG.settings);
 
 /** A bug in a timer callback is logged instead of aborting the XS machine (which would reboot the board). */
 const guarded = (callback: () => void) => () => {
   try {
     callback();
   } catch (error) {
-    mainLog.e("timer callback failed", { error: String(error) });
+    mainLog.e(EV.main.timerFailed, { error: String(error) });
   }
 };
 const timers: Timers = {
@@ -60,11 +61,11 @@ const id = boardId();
 const random = () => Math.random();
 const runServer = settings.role !== "client" && !disabled.some((d) => d.part === "server");
 const runClient = settings.role !== "server" && !disabled.some((d) => d.part === "client");
-mainLog.i("linklab booting", { id, role: settings.role, server: runServer, client: runClient, mode: settings.mode, logLevel: settings.logLevel });
-for (const p of problems) settingsLog.e("bad config value", { key: p.key, value: p.value, allowed: p.allowed, using: p.using });
-for (const d of disabled) mainLog.w("not running", { part: d.part, reason: d.reason });
+mainLog.i(EV.main.booting, { id, role: settings.role, server: runServer, client: runClient, mode: settings.mode, logLevel: settings.logLevel });
+for (const p of problems) settingsLog.e(EV.main.badConfig, { key: p.key, value: p.value, allowed: p.allowed, using: p.using });
+for (const d of disabled) mainLog.w(EV.main.notRunning, { part: d.part, reason: d.reason });
 
-const link = new Link({ ssid: settings.ssid, password: settings.password }, { wifi, getAddress, timers, clock, log: log.tag("wifi"), random });
+const link = new Link({ ssid: settings.ssid, password: settings.password }, { wifi, getAddress, timers, clock, log: log.tag(TAG.wifi), random });
 
 if (runServer) {
   const server = new Server(
@@ -80,11 +81,11 @@ if (runServer) {
       pushMs: settings.pushMs,
       logEvery: settings.heartbeatLogEvery,
     },
-    { Listener: BoardListener, TCP: BoardTCP, timers, clock, log: log.tag("tcp.server") },
+    { Listener: BoardListener, TCP: BoardTCP, timers, clock, log: log.tag(TAG.server) },
   );
   const beacon = new BeaconSender(
     { id, tcpPort: () => server.port, beaconMs: settings.beaconMs, beaconPort: settings.beaconPort, beaconAddress: settings.beaconAddress, logEvery: settings.heartbeatLogEvery },
-    { UDP: BoardUDP, timers, clock, log: log.tag("udp.beacon") },
+    { UDP: BoardUDP, timers, clock, log: log.tag(TAG.beacon) },
   );
   link.onChange((event) => {
     if (event.up) {
@@ -117,11 +118,11 @@ if (runClient) {
       tcpKeepaliveS: settings.tcpKeepaliveS,
       logEvery: settings.heartbeatLogEvery,
     },
-    { TCP: BoardTCP, timers, clock, log: log.tag("tcp.client"), random, resolve: (host, callback) => Net.resolve(host, (_name, address) => callback(address)) },
+    { TCP: BoardTCP, timers, clock, log: log.tag(TAG.client), random, resolve: (host, callback) => Net.resolve(host, (_name, address) => callback(address)) },
   );
   const listener =
     settings.server === "auto"
-      ? new BeaconListener({ beaconPort: settings.beaconPort, logEvery: settings.heartbeatLogEvery, beaconAddress: settings.beaconAddress }, { UDP: BoardUDP, clock, log: log.tag("udp.beacon") }, (heard) =>
+      ? new BeaconListener({ beaconPort: settings.beaconPort, logEvery: settings.heartbeatLogEvery, beaconAddress: settings.beaconAddress }, { UDP: BoardUDP, clock, log: log.tag(TAG.beacon) }, (heard) =>
           client.offerServer(heard.beacon.id, heard.beacon.ip, heard.beacon.port),
         )
       : undefined;

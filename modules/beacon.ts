@@ -2,6 +2,7 @@
 // beaconMs; a failed send (no route, broadcast refused) is logged, rate-limited, and never stops the server. The
 // listener hands each well-formed beacon to its callback and ignores anything else (debug log, rate-limited).
 
+import { EV } from "linklab/events";
 import { formatBeacon, parseBeacon, type Beacon } from "linklab/protocol";
 import { encodeAscii } from "linklab/framing";
 import { RateLimiter, Sampler, type TagLog } from "linklab/log";
@@ -37,11 +38,11 @@ export class BeaconSender {
     try {
       this.#udp = new this.#deps.UDP({});
     } catch (error) {
-      this.#deps.log.e("cannot open UDP socket, beacon off", { error: String(error) });
+      this.#deps.log.e(EV.beacon.cannotOpen, { error: String(error) });
       return;
     }
     this.#enter("sending", "start");
-    this.#deps.log.i("beacon on", { to: this.#options.beaconAddress + ":" + this.#options.beaconPort, everyMs: this.#options.beaconMs });
+    this.#deps.log.i(EV.beacon.on, { to: this.#options.beaconAddress + ":" + this.#options.beaconPort, everyMs: this.#options.beaconMs });
     this.#send();
     this.#timer = this.#deps.timers.set(() => this.#send(), this.#options.beaconMs, this.#options.beaconMs);
   }
@@ -66,7 +67,7 @@ export class BeaconSender {
 
   #enter(next: "stopped" | "sending" | "closed", reason: string): void {
     if (next === this.state) return;
-    this.#deps.log.d("state " + this.state + "->" + next, { reason });
+    this.#deps.log.state("D", EV.beacon.state, this.state, next, { reason });
     this.state = next;
   }
 
@@ -84,11 +85,11 @@ export class BeaconSender {
     } catch (error) {
       this.failed++;
       const suppressed = this.#failLimit.take(this.#deps.clock());
-      if (suppressed >= 0) this.#deps.log.w("beacon send failed", { to: this.#options.beaconAddress, error: String(error), failed: this.failed, suppressed });
+      if (suppressed >= 0) this.#deps.log.w(EV.beacon.sendFailed, { to: this.#options.beaconAddress, error: String(error), failed: this.failed, suppressed });
       return;
     }
     this.sent++;
-    this.#deps.log.at(this.#sampler.take() ? "I" : "D", "beacon sent (UDP, no handshake)", { seq: this.seq, to: this.#options.beaconAddress + ":" + this.#options.beaconPort, bytes: line.length });
+    this.#deps.log.at(this.#sampler.take() ? "I" : "D", EV.beacon.sent, { seq: this.seq, to: this.#options.beaconAddress + ":" + this.#options.beaconPort, bytes: line.length });
     this.seq++;
   }
 }
@@ -132,7 +133,7 @@ export class BeaconListener {
         },
       });
     } catch (error) {
-      this.#deps.log.e("cannot listen for beacons", { port: this.#options.beaconPort, error: String(error) });
+      this.#deps.log.e(EV.beacon.cannotListen, { port: this.#options.beaconPort, error: String(error) });
       return;
     }
     this.#udp = udp;
@@ -142,10 +143,10 @@ export class BeaconListener {
       try {
         udp.add?.(group);
       } catch (error) {
-        this.#deps.log.w("cannot join multicast group", { group, error: String(error) });
+        this.#deps.log.w(EV.beacon.cannotJoin, { group, error: String(error) });
       }
     }
-    this.#deps.log.i("listening for beacons", { port: this.#options.beaconPort, group: isMulticast(group) ? group : undefined });
+    this.#deps.log.i(EV.beacon.listening, { port: this.#options.beaconPort, group: isMulticast(group) ? group : undefined });
   }
 
   stop(): void {
@@ -177,16 +178,16 @@ export class BeaconListener {
       if (!result.ok) {
         this.ignored++;
         const suppressed = this.#ignoreLimit.take(this.#deps.clock());
-        if (suppressed >= 0) this.#deps.log.d("ignored datagram", { from: datagram.address + ":" + datagram.port, reason: result.reason, bytes: datagram.byteLength, suppressed });
+        if (suppressed >= 0) this.#deps.log.d(EV.beacon.ignored, { from: datagram.address + ":" + datagram.port, reason: result.reason, bytes: datagram.byteLength, suppressed });
         continue;
       }
       this.heard++;
       const b = result.beacon;
-      this.#deps.log.at(this.#sampler.take() ? "I" : "D", "beacon heard", { server: b.id, ip: b.ip, port: b.port, seq: b.seq, from: datagram.address });
+      this.#deps.log.at(this.#sampler.take() ? "I" : "D", EV.beacon.heard, { server: b.id, ip: b.ip, port: b.port, seq: b.seq, from: datagram.address });
       try {
         this.#onBeacon({ beacon: b, from: datagram.address });
       } catch (error) {
-        this.#deps.log.e("beacon handler failed", { error: String(error) });
+        this.#deps.log.e(EV.beacon.handlerFailed, { error: String(error) });
       }
     }
   }

@@ -5,11 +5,15 @@
 
 import { Backoff } from "linklab/backoff";
 import { LineConnection } from "linklab/conn";
+import { EV } from "linklab/events";
 import type { Frame } from "linklab/framing";
 import { checkIntervalMs, ranLate, verdict } from "linklab/heartbeat";
-import { Sampler, type Fields, type TagLog } from "linklab/log";
+import { Sampler, type EventFields, type TagLog } from "linklab/log";
 import type { Clock, TcpClass, TcpKeepalive, TimerId, Timers } from "linklab/ports";
 import { formatMessage, isIPv4, parseLine, type Message } from "linklab/protocol";
+
+/** What a state change of the client may carry (the catalogue entry's keys). */
+type StateFields = EventFields<(typeof EV.client.state.keys)[number]>;
 
 export type ClientOptions = {
   id: string;
@@ -146,7 +150,7 @@ export class Client {
   linkUp(address: string): void {
     this.#linkUp = true;
     if (this.state === "paused" || this.state === "waiting" || this.state === "idle") {
-      if (this.state !== "idle") this.#log.i("link up, retrying at once", { ip: address, state: this.state });
+      if (this.state !== "idle") this.#log.i(EV.client.linkUp, { ip: address, state: this.state });
       this.#clearRetry();
       this.#backoff.reset();
       if (this.#started) this.#kick("link-up");
@@ -159,7 +163,7 @@ export class Client {
     this.#clearRetry();
     this.#resolveAttempt++;
     if (this.#conn) {
-      this.#log.w("link down, dropping connection", { reason });
+      this.#log.w(EV.client.linkDown, { reason });
       this.#dropConnection();
     }
     this.#enter("paused", reason);
@@ -173,10 +177,10 @@ export class Client {
     const replacing = this.#serverId !== undefined && id !== this.#serverId && !this.#serverReached && this.state === "waiting" ? this.#serverId : undefined;
     if (this.#serverId === undefined || replacing !== undefined) {
       this.#serverId = id;
-      this.#log.i("server found by beacon", { server: id, ip: address, port, replacing });
+      this.#log.i(EV.client.foundByBeacon, { server: id, ip: address, port, replacing });
     } else if (id !== this.#serverId) return;
     if (address !== this.#serverAddress || port !== this.#serverPort) {
-      if (this.#serverAddress !== undefined) this.#log.i("server address changed", { server: id, from: this.server, to: address + ":" + port });
+      if (this.#serverAddress !== undefined) this.#log.i(EV.client.addressChanged, { server: id, from: this.server, to: address + ":" + port });
       this.#serverAddress = address;
       this.#serverPort = port;
     }
@@ -192,7 +196,7 @@ export class Client {
     }
     if (this.#outbox.length >= this.#options.outboxMax) {
       this.stats.outboxDropped++;
-      this.#log.at(this.#dropSampler.take() ? "W" : "D", "outbox full, message dropped", { outboxMax: this.#options.outboxMax, dropped: this.stats.outboxDropped, state: this.state });
+      this.#log.at(this.#dropSampler.take() ? "W" : "D", EV.client.outboxFull, { outboxMax: this.#options.outboxMax, dropped: this.stats.outboxDropped, state: this.state });
       return false;
     }
     this.#outbox.push(text);
@@ -214,9 +218,9 @@ export class Client {
     this.#enter("closed", "close");
   }
 
-  #enter(next: ClientState, reason: string, fields?: Fields): void {
+  #enter(next: ClientState, reason: string, fields?: StateFields): void {
     if (next === this.state) return;
-    this.#log.i("state " + this.state + "->" + next, { reason, ...fields });
+    this.#log.state("I", EV.client.state, this.state, next, { reason, ...fields });
     this.state = next;
   }
 
@@ -259,15 +263,15 @@ export class Client {
       this.#deps.resolve(host, (address) => {
         if (attempt !== this.#resolveAttempt || this.state !== "resolving") return;
         if (address && isIPv4(address)) {
-          this.#log.i("host name resolved (DNS)", { host, ip: address, afterMs: this.#deps.clock() - this.#attemptMs });
+          this.#log.i(EV.client.resolved, { host, ip: address, afterMs: this.#deps.clock() - this.#attemptMs });
           this.#open(address, "resolved");
         } else {
-          this.#log.w("host name lookup failed (DNS)", { host });
+          this.#log.w(EV.client.lookupFailed, { host });
           this.#wait("dns-failed");
         }
       });
     } catch (error) {
-      this.#log.w("host name lookup failed (DNS)", { host, error: String(error) });
+      this.#log.w(EV.client.lookupFailed, { host, error: String(error) });
       this.#wait("dns-failed");
     }
   }
@@ -283,13 +287,13 @@ export class Client {
       keepalive = { enable: true, idle: ms, interval: ms, count: 3 };
       if (!this.#keepaliveSaid) {
         this.#keepaliveSaid = true;
-        this.#log.i("asking for TCP keep-alive (Moddable's ECMA-419 TCP ignores it, on the ESP32 and in the simulator)", { idleS: this.#options.tcpKeepaliveS, intervalS: this.#options.tcpKeepaliveS, count: 3 });
+        this.#log.i(EV.client.keepalive, { idleS: this.#options.tcpKeepaliveS, intervalS: this.#options.tcpKeepaliveS, count: 3 });
       }
     }
     this.#attemptMs = this.#deps.clock();
     this.#deadlineMs = this.#attemptMs + this.#options.connectTimeoutMs;
     this.#enter("connecting", reason, { server: address + ":" + port, attempt: this.#backoff.attempt + 1 });
-    this.#log.i("connecting (SYN sent)", { server: address + ":" + port });
+    this.#log.i(EV.client.connecting, { server: address + ":" + port });
     let conn: LineConnection;
     try {
       conn = new LineConnection(
@@ -304,7 +308,7 @@ export class Client {
         },
       );
     } catch (error) {
-      this.#log.w("cannot open socket", { error: String(error) });
+      this.#log.w(EV.client.cannotOpen, { error: String(error) });
       this.#wait("socket-error");
       return;
     }
@@ -315,7 +319,7 @@ export class Client {
   #connected(): void {
     this.stats.connected++;
     const conn = this.#conn!;
-    this.#log.i("connected (SYN/ACK received, ACK sent)", { server: this.server, connectMs: this.#deps.clock() - this.#attemptMs });
+    this.#log.i(EV.client.connected, { server: this.server, connectMs: this.#deps.clock() - this.#attemptMs });
     this.#deadlineMs = this.#deps.clock() + this.#options.handshakeMs;
     this.#enter("handshaking", "tcp-connected");
     const hello: Message = this.#options.token ? { type: "HELLO", clientId: this.#options.id, token: this.#options.token } : { type: "HELLO", clientId: this.#options.id };
@@ -325,22 +329,22 @@ export class Client {
   #ended(how: "refused" | "ended"): void {
     this.#conn = undefined;
     if (how === "refused") {
-      this.#log.w("connect failed (refused or unreachable: RST or no route)", { server: this.server, afterMs: this.#deps.clock() - this.#attemptMs });
+      this.#log.w(EV.client.connectFailed, { server: this.server, afterMs: this.#deps.clock() - this.#attemptMs });
       this.#wait("refused");
     } else if (this.state === "closing") {
-      this.#log.i("server closed (FIN received)");
+      this.#log.i(EV.client.serverFin);
       this.#finishClosing("fin");
     } else {
-      this.#log.w("server closed the connection (FIN or RST received)", { state: this.state });
+      this.#log.w(EV.client.serverGone, { state: this.state });
       this.#lose("peer-closed");
     }
   }
 
   /** The connection failed while in use: count what it took with it, then back off. */
-  #lose(reason: string, fields?: Fields): void {
+  #lose(reason: string, fields?: StateFields): void {
     this.stats.lost++;
     this.#enter("lost", reason, fields);
-    if (this.#conn && reason !== "peer-closed") this.#log.i("closing (FIN sent)", { reason });
+    if (this.#conn && reason !== "peer-closed") this.#log.i(EV.client.closing, { reason });
     this.#dropConnection();
     this.#wait(reason);
   }
@@ -353,7 +357,7 @@ export class Client {
     conn?.close();
     if (this.#inflight.size > 0) {
       this.stats.echoLost += this.#inflight.size;
-      this.#log.w("echo replies lost with the connection", { count: this.#inflight.size, lostTotal: this.stats.echoLost });
+      this.#log.w(EV.client.echoLostWithConnection, { count: this.#inflight.size, lostTotal: this.stats.echoLost });
       this.#inflight.clear();
     }
     this.#pingSentMs.clear();
@@ -364,7 +368,7 @@ export class Client {
     if (!this.#linkUp) return this.#enter("paused", reason);
     const delayMs = this.#backoff.next();
     this.#enter("waiting", reason);
-    this.#log.i("backoff delay chosen", { delayMs, attempt: this.#backoff.attempt, capMs: this.#backoff.capMs(this.#backoff.attempt - 1) });
+    this.#log.i(EV.client.backoff, { delayMs, attempt: this.#backoff.attempt, capMs: this.#backoff.capMs(this.#backoff.attempt - 1) });
     this.#clearRetry();
     this.#retry = this.#deps.timers.set(() => {
       this.#retry = undefined;
@@ -379,11 +383,11 @@ export class Client {
     const sinceMs = now - this.#lastCheckMs;
     this.#lastCheckMs = now;
     if (ranLate(now, now - sinceMs, this.#checkEveryMs))
-      return this.#log.w("check ran late (board busy), verdicts wait a round", { sinceMs, everyMs: this.#checkEveryMs });
+      return this.#log.w(EV.client.checkLate, { sinceMs, everyMs: this.#checkEveryMs });
     if (this.state === "resolving") {
       if (now >= this.#deadlineMs) {
         this.#resolveAttempt++;
-        this.#log.w("host name lookup timed out (DNS)", { host: this.#serverAddress, connectTimeoutMs: this.#options.connectTimeoutMs });
+        this.#log.w(EV.client.lookupTimedOut, { host: this.#serverAddress, connectTimeoutMs: this.#options.connectTimeoutMs });
         this.#wait("dns-timeout");
       }
       return;
@@ -392,54 +396,54 @@ export class Client {
     if (!conn) return this.#stopTicking();
     if (this.state === "connecting") {
       if (now >= this.#deadlineMs) {
-        this.#log.w("connect timed out, abandoning attempt", { server: this.server, connectTimeoutMs: this.#options.connectTimeoutMs });
+        this.#log.w(EV.client.connectTimedOut, { server: this.server, connectTimeoutMs: this.#options.connectTimeoutMs });
         this.#dropConnection();
         this.#wait("connect-timeout");
       }
       return;
     }
     if (this.state === "handshaking" && now >= this.#deadlineMs) {
-      this.#log.w("no WELCOME in time, closing (FIN sent)", { handshakeMs: this.#options.handshakeMs });
+      this.#log.w(EV.client.noWelcome, { handshakeMs: this.#options.handshakeMs });
       return this.#lose("handshake-timeout");
     }
     if (this.state === "closing" && now >= this.#deadlineMs) {
-      this.#log.w("no BYE from server in time, closing (FIN sent)");
+      this.#log.w(EV.client.noBye);
       return this.#finishClosing("bye-timeout");
     }
     if (this.state === "handshaking") return;
     const v = verdict(now, conn.lastRxMs, conn.lastTxMs, this.#heartbeatMs, this.#timeoutMs);
     if (v === "dead") {
-      this.#log.w("server silent, link lost", { silentMs: now - conn.lastRxMs, timeoutMs: this.#timeoutMs });
+      this.#log.w(EV.client.serverSilent, { silentMs: now - conn.lastRxMs, timeoutMs: this.#timeoutMs });
       this.#lose("silent", { silentMs: now - conn.lastRxMs });
     } else if (v === "ping-due" && this.state === "online") {
       const seq = this.#pingSeq++;
       this.stats.pingsSent++;
       this.#pingSentMs.clear();
       this.#pingSentMs.set(seq, now);
-      this.#log.at(this.#heartbeatSampler.take() ? "I" : "D", "heartbeat: sending PING", { seq, quietMs: now - conn.lastRxMs });
+      this.#log.at(this.#heartbeatSampler.take() ? "I" : "D", EV.client.pingSent, { seq, quietMs: now - conn.lastRxMs });
       conn.send(formatMessage({ type: "PING", seq }));
     }
   }
 
   #frame(frame: Frame): void {
     if (frame.kind !== "line") {
-      this.#log.w("bad line from server", { kind: frame.kind, bytes: frame.bytes });
+      this.#log.w(EV.client.badLine, { kind: frame.kind, bytes: frame.bytes });
       return;
     }
     if (frame.text.length === 0) return;
     const parsed = parseLine(frame.text);
     if (!parsed.ok) {
-      this.#log.w("unparsable line from server", { code: parsed.code, reason: parsed.reason });
+      this.#log.w(EV.client.unparsable, { code: parsed.code, reason: parsed.reason });
       return;
     }
     const message = parsed.message;
     const conn = this.#conn!;
     switch (message.type) {
       case "WELCOME":
-        if (this.state !== "handshaking") return this.#log.w("unexpected WELCOME", { state: this.state });
+        if (this.state !== "handshaking") return this.#log.w(EV.client.unexpectedWelcome, { state: this.state });
         return this.#welcome(message);
       case "ERR":
-        this.#log.w("server sent ERR", { code: message.code, text: message.text, state: this.state });
+        this.#log.w(EV.client.serverErr, { code: message.code, text: message.text, state: this.state });
         if (this.state === "handshaking") {
           this.#dropConnection();
           this.#wait("refused-" + message.code);
@@ -447,10 +451,10 @@ export class Client {
         return;
       case "BYE":
         if (this.state === "closing") {
-          this.#log.i("server answered BYE, closing (FIN sent)");
+          this.#log.i(EV.client.serverAnsweredBye);
           return this.#finishClosing("bye");
         }
-        this.#log.i("server said BYE, answering BYE and closing (FIN sent)", { reason: message.reason });
+        this.#log.i(EV.client.serverBye, { reason: message.reason });
         conn.send("BYE");
         conn.end();
         this.#conn = undefined;
@@ -464,7 +468,7 @@ export class Client {
         const sentMs = this.#pingSentMs.get(message.seq);
         const rttMs = sentMs === undefined ? undefined : this.#deps.clock() - sentMs;
         this.#pingSentMs.delete(message.seq);
-        this.#log.at(this.#heartbeatSampler.take() ? "I" : "D", "heartbeat: PONG received, server alive", { seq: message.seq, rttMs });
+        this.#log.at(this.#heartbeatSampler.take() ? "I" : "D", EV.client.pongReceived, { seq: message.seq, rttMs });
         return;
       }
       case "ECHO":
@@ -473,24 +477,24 @@ export class Client {
         this.stats.pushes++;
         if (this.#pushSeq >= 0 && message.seq !== this.#pushSeq + 1) {
           this.stats.pushGaps++;
-          this.#log.w("push sequence gap", { expected: this.#pushSeq + 1, got: message.seq });
+          this.#log.w(EV.client.pushGap, { expected: this.#pushSeq + 1, got: message.seq });
         }
         this.#pushSeq = message.seq;
-        this.#log.at(this.#heartbeatSampler.take() ? "I" : "D", "push received", { seq: message.seq, text: message.text });
+        this.#log.at(this.#heartbeatSampler.take() ? "I" : "D", EV.client.push, { seq: message.seq, text: message.text });
         return;
       }
       default:
-        this.#log.w("unexpected message from server", { type: message.type });
+        this.#log.w(EV.client.unexpected, { type: message.type });
     }
   }
 
   #welcome(message: Extract<Message, { type: "WELCOME" }>): void {
     const { heartbeatMs, timeoutMs } = message;
     if (heartbeatMs > 0 && timeoutMs > heartbeatMs) {
-      if (heartbeatMs !== this.#heartbeatMs || timeoutMs !== this.#timeoutMs) this.#log.i("adopting server timings", { heartbeatMs, timeoutMs });
+      if (heartbeatMs !== this.#heartbeatMs || timeoutMs !== this.#timeoutMs) this.#log.i(EV.client.adoptingTimings, { heartbeatMs, timeoutMs });
       this.#heartbeatMs = heartbeatMs;
       this.#timeoutMs = timeoutMs;
-    } else this.#log.w("server timings unusable, keeping mine", { heartbeatMs, timeoutMs });
+    } else this.#log.w(EV.client.timingsUnusable, { heartbeatMs, timeoutMs });
     this.stats.handshakes++;
     this.#serverReached = true;
     this.#backoff.reset();
@@ -508,7 +512,7 @@ export class Client {
       this.#sendEcho(text);
       return;
     }
-    if (this.#outbox.length > 0) this.#log.i("sending queued messages in order", { count: this.#outbox.length });
+    if (this.#outbox.length > 0) this.#log.i(EV.client.sendingQueued, { count: this.#outbox.length });
     while (this.#outbox.length > 0 && this.state === "online") this.#sendEcho(this.#outbox.shift()!);
   }
 
@@ -526,7 +530,7 @@ export class Client {
       const oldest = this.#inflight.keys().next().value as number;
       this.#inflight.delete(oldest);
       this.stats.echoLost++;
-      this.#log.w("echo reply overdue, counted lost", { seq: oldest, lostTotal: this.stats.echoLost });
+      this.#log.w(EV.client.echoOverdue, { seq: oldest, lostTotal: this.stats.echoLost });
     }
     this.stats.echoSent++;
     conn.send(formatMessage({ type: "ECHO", seq, text }));
@@ -537,8 +541,8 @@ export class Client {
     if (sentMs === undefined) {
       if (seq <= this.#highestEchoSeq) {
         this.stats.echoDuplicate++;
-        this.#log.w("echo duplicate", { seq });
-      } else this.#log.w("echo reply for a sequence never sent", { seq });
+        this.#log.w(EV.client.echoDuplicate, { seq });
+      } else this.#log.w(EV.client.echoNeverSent, { seq });
       return;
     }
     let missing = 0;
@@ -549,13 +553,13 @@ export class Client {
     }
     if (missing > 0) {
       this.stats.echoLost += missing;
-      this.#log.w("echo gap, replies missing", { before: seq, missing, lostTotal: this.stats.echoLost });
+      this.#log.w(EV.client.echoGap, { before: seq, missing, lostTotal: this.stats.echoLost });
     }
     this.#inflight.delete(seq);
     this.#highestEchoSeq = Math.max(this.#highestEchoSeq, seq);
     this.stats.echoOk++;
     this.stats.lastRttMs = this.#deps.clock() - sentMs;
-    this.#log.at(this.#heartbeatSampler.take() ? "I" : "D", "echo reply", { seq, rttMs: this.stats.lastRttMs, text });
+    this.#log.at(this.#heartbeatSampler.take() ? "I" : "D", EV.client.echoReply, { seq, rttMs: this.stats.lastRttMs, text });
     if (this.#options.mode === "short" && this.#inflight.size === 0) this.#beginClosing("message-done");
   }
 
@@ -564,7 +568,7 @@ export class Client {
     if (!conn) return;
     this.#deadlineMs = this.#deps.clock() + this.#timeoutMs;
     this.#enter("closing", reason);
-    this.#log.i("sending BYE");
+    this.#log.i(EV.client.sendingBye);
     conn.send(formatMessage({ type: "BYE" }));
   }
 

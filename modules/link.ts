@@ -5,6 +5,7 @@
 // disconnect. A listener that throws is logged and does not stop the others.
 
 import { Backoff } from "linklab/backoff";
+import { EV } from "linklab/events";
 import type { TagLog } from "linklab/log";
 import type { Clock, TimerId, Timers, Wifi, WifiMessage, WifiStation } from "linklab/ports";
 
@@ -44,7 +45,7 @@ export class Link {
     if (this.state !== "idle") return;
     if (!this.#options.ssid) {
       const address = this.#address();
-      this.#deps.log.i("no ssid configured, link taken as up", { ip: address });
+      this.#deps.log.i(EV.wifi.noSsid, { ip: address });
       this.#watch();
       this.address = address;
       this.#enter("up", "no-ssid");
@@ -52,12 +53,12 @@ export class Link {
       return;
     }
     if (!this.#deps.wifi) {
-      this.#deps.log.e("no Wi-Fi on this platform, link stays down", { ssid: this.#options.ssid });
+      this.#deps.log.e(EV.wifi.noWifi, { ssid: this.#options.ssid });
       return;
     }
     const address = this.#address();
     if (address !== "0.0.0.0") {
-      this.#deps.log.i("already joined at boot, link up", { ssid: this.#options.ssid, ip: address });
+      this.#deps.log.i(EV.wifi.joinedAtBoot, { ssid: this.#options.ssid, ip: address });
       this.#watch();
       this.address = address;
       this.#enter("up", "joined-at-boot");
@@ -79,7 +80,7 @@ export class Link {
       });
       this.#station = station;
     } catch (error) {
-      this.#deps.log.w("cannot watch Wi-Fi events", { error: String(error) });
+      this.#deps.log.w(EV.wifi.cannotWatch, { error: String(error) });
     }
   }
 
@@ -104,7 +105,7 @@ export class Link {
 
   #enter(next: LinkState, reason: string): void {
     if (next === this.state) return;
-    this.#deps.log.i("state " + this.state + "->" + next, { reason });
+    this.#deps.log.state("I", EV.wifi.state, this.state, next, { reason });
     this.state = next;
   }
 
@@ -113,7 +114,7 @@ export class Link {
       try {
         listener(event);
       } catch (error) {
-        this.#deps.log.e("link listener failed", { error: String(error) });
+        this.#deps.log.e(EV.wifi.listenerFailed, { error: String(error) });
       }
     }
   }
@@ -134,7 +135,7 @@ export class Link {
     this.#closeStation();
     this.#enter("connecting", reason);
     this.#attemptStartMs = this.#deps.clock();
-    this.#deps.log.i("joining Wi-Fi", { ssid: this.#options.ssid, attempt: this.#backoff.attempt + 1 });
+    this.#deps.log.i(EV.wifi.joining, { ssid: this.#options.ssid, attempt: this.#backoff.attempt + 1 });
     let station: WifiStation | undefined;
     const callback = (message: WifiMessage) => {
       if (station !== undefined && station !== this.#station) return;
@@ -144,14 +145,14 @@ export class Link {
       station = this.#deps.wifi!.connect({ ssid: this.#options.ssid, password: this.#options.password || undefined }, callback);
       this.#station = station;
     } catch (error) {
-      this.#deps.log.e("Wi-Fi connect failed", { error: String(error) });
+      this.#deps.log.e(EV.wifi.connectFailed, { error: String(error) });
       this.#retry("connect-threw");
       return;
     }
     this.#timer = this.#deps.timers.set(() => {
       this.#timer = undefined;
       if (this.state === "connecting" || this.state === "associated") {
-        this.#deps.log.w("no IP address in time, retrying", { waitedMs: this.#deps.clock() - this.#attemptStartMs });
+        this.#deps.log.w(EV.wifi.noIpInTime, { waitedMs: this.#deps.clock() - this.#attemptStartMs });
         this.#retry("timeout");
       }
     }, this.#options.connectTimeoutMs ?? 20000);
@@ -161,7 +162,7 @@ export class Link {
     this.#closeStation();
     const delayMs = this.#backoff.next();
     this.#enter("waiting", reason);
-    this.#deps.log.i("retrying Wi-Fi after backoff", { delayMs, attempt: this.#backoff.attempt });
+    this.#deps.log.i(EV.wifi.retrying, { delayMs, attempt: this.#backoff.attempt });
     this.#deps.timers.clear(this.#timer);
     this.#timer = this.#deps.timers.set(() => {
       this.#timer = undefined;
@@ -172,7 +173,7 @@ export class Link {
   #message(message: WifiMessage): void {
     if (this.state === "closed") return;
     if (message === "connect") {
-      this.#deps.log.i("associated with access point", { ssid: this.#options.ssid });
+      this.#deps.log.i(EV.wifi.associated, { ssid: this.#options.ssid });
       if (this.state === "connecting") this.#enter("associated", "connect");
     } else if (message === "gotIP") {
       const address = this.#address();
@@ -182,12 +183,12 @@ export class Link {
       this.#timer = undefined;
       this.#backoff.reset();
       this.address = address;
-      this.#deps.log.i("got IP address", { ip: address, afterMs: this.#deps.clock() - this.#attemptStartMs });
+      this.#deps.log.i(EV.wifi.gotIp, { ip: address, afterMs: this.#deps.clock() - this.#attemptStartMs });
       this.#enter("up", "gotIP");
       this.#announce({ up: true, address });
     } else if (message === "lostIP" || message === "disconnect") {
       const wasUp = this.state === "up";
-      this.#deps.log.w(message === "lostIP" ? "lost IP address" : "Wi-Fi disconnected", { ssid: this.#options.ssid });
+      this.#deps.log.w(message === "lostIP" ? EV.wifi.lostIp : EV.wifi.disconnected, { ssid: this.#options.ssid });
       this.address = undefined;
       if (wasUp) {
         this.#enter(this.#options.ssid ? "waiting" : "down", message);

@@ -1,6 +1,8 @@
 // Serial log: one event per line, `<ms> <L> <tag>: <fixed message> key=value ...` (docs/serial-log.md). The sink is
 // injected (trace on the board, an array in tests); a sink that throws is ignored so logging never takes a role down.
 
+import type { LogEvent } from "linklab/events";
+
 export type Level = "E" | "W" | "I" | "D";
 export type FieldValue = string | number | boolean | undefined;
 export type Fields = Record<string, FieldValue>;
@@ -80,7 +82,13 @@ export class Log {
   }
 }
 
-/** The log of one module: `log.tag("tcp.client").i("connecting (SYN sent)", { server })`. */
+/** The fields a catalogue entry allows (linklab/events): only its keys, each optional. */
+export type EventFields<K extends string> = { [P in K]?: FieldValue };
+
+/**
+ * The log of one part of the firmware: `log.tag(TAG.client).i(EV.client.connecting, { server })`. It prints only
+ * entries of the catalogue (linklab/events), with only the keys the entry names.
+ */
 export class TagLog {
   readonly tag: string;
   #log: Log;
@@ -93,20 +101,24 @@ export class TagLog {
   enabled(level: Level): boolean {
     return this.#log.enabled(level);
   }
-  e(message: string, fields?: Fields): void {
-    this.#log.write("E", this.tag, message, fields);
+  e<K extends string>(event: LogEvent<K>, fields?: EventFields<K>): void {
+    this.at("E", event, fields);
   }
-  w(message: string, fields?: Fields): void {
-    this.#log.write("W", this.tag, message, fields);
+  w<K extends string>(event: LogEvent<K>, fields?: EventFields<K>): void {
+    this.at("W", event, fields);
   }
-  i(message: string, fields?: Fields): void {
-    this.#log.write("I", this.tag, message, fields);
+  i<K extends string>(event: LogEvent<K>, fields?: EventFields<K>): void {
+    this.at("I", event, fields);
   }
-  d(message: string, fields?: Fields): void {
-    this.#log.write("D", this.tag, message, fields);
+  d<K extends string>(event: LogEvent<K>, fields?: EventFields<K>): void {
+    this.at("D", event, fields);
   }
-  at(level: Level, message: string, fields?: Fields): void {
-    this.#log.write(level, this.tag, message, fields);
+  at<K extends string>(level: Level, event: LogEvent<K>, fields?: EventFields<K>): void {
+    this.#log.write(level, this.tag, event.message, fields);
+  }
+  /** A state change: `<message> <from>-><to> reason=...`. */
+  state<K extends string>(level: Level, event: LogEvent<K | "reason">, from: string, to: string, fields: EventFields<K | "reason">): void {
+    this.#log.write(level, this.tag, event.message + " " + from + "->" + to, fields);
   }
 }
 

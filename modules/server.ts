@@ -6,9 +6,10 @@
 // send queue fills, so it cannot hold memory. docs/reliability.md ("Hostile input") says why each limit is what it is.
 
 import { LineConnection } from "linklab/conn";
+import { EV, type LogEvent } from "linklab/events";
 import type { Frame } from "linklab/framing";
 import { checkIntervalMs, ranLate, verdict } from "linklab/heartbeat";
-import { RateLimiter, Sampler, type Fields, type TagLog } from "linklab/log";
+import { RateLimiter, Sampler, type EventFields, type Level, type TagLog } from "linklab/log";
 import type { Clock, ListenerClass, ListenerSocket, TcpClass, TcpSocket, TimerId, Timers } from "linklab/ports";
 import { formatMessage, parseLine, type ErrCode, type Message } from "linklab/protocol";
 
@@ -35,7 +36,7 @@ const CLOSE_FLUSH_MS = 1000;
 const MAX_BAD_LINES = 16;
 /** A leaky bucket, not "in a row": a good line between bad ones forgives nothing, time does. */
 const BAD_LINE_FORGIVE_MS = 5000;
-/** At most one "sending ERR" (and one "peer sent ERR") line per session in this time; the next one says suppressed=N. */
+/** At most one EV.server.sendingErr (and one EV.server.peerErr) line per session in this time; the next one says suppressed=N. */
 const ERR_LOG_MS = 5000;
 /** Pending handshakes one address may hold (and at most half the pending budget), so one host cannot evict the rest. */
 const MAX_PENDING_PER_PEER = 4;
@@ -109,7 +110,7 @@ export class Server {
         },
       });
     } catch (error) {
-      this.#log.e("cannot listen, retrying in 5 s", { port: this.#options.port, error: String(error) });
+      this.#log.e(EV.server.cannotListen, { port: this.#options.port, error: String(error) });
       this.#retry ??= this.#deps.timers.set(() => {
         this.#retry = undefined;
         this.start(this.#address);
@@ -155,9 +156,9 @@ export class Server {
     this.#enter("closed", "close");
   }
 
-  #enter(next: ServerState, reason: string, fields?: Fields): void {
+  #enter(next: ServerState, reason: string, fields?: EventFields<(typeof EV.server.state.keys)[number]>): void {
     if (next === this.state) return;
-    this.#log.i("state " + this.state + "->" + next, { reason, ...fields });
+    this.#log.state("I", EV.server.state, this.state, next, { reason, ...fields });
     this.state = next;
   }
 
@@ -173,7 +174,7 @@ export class Server {
       try {
         socket = listener.read();
       } catch (error) {
-        this.#log.w("accept failed", { error: String(error) });
+        this.#log.w(EV.server.acceptFailed, { error: String(error) });
         return;
       }
       if (!socket) return;
@@ -191,13 +192,13 @@ export class Server {
     try {
       session = new Session(this.#nextSession++, socket, this.#context());
     } catch (error) {
-      this.#log.w("cannot adopt accepted socket", { error: String(error) });
+      this.#log.w(EV.server.cannotAdopt, { error: String(error) });
       return;
     }
     let active = 0;
     for (const s of this.#sessions) if (s.state === "handshaking" || s.state === "online") active++;
     this.#sessions.add(session);
-    this.#log.i("connection accepted (SYN, SYN/ACK, ACK done)", { session: session.number, proto: "tcp", local: this.local, peer: session.peer, sessions: active + 1 });
+    this.#log.i(EV.server.accepted, { session: session.number, proto: "tcp", local: this.local, peer: session.peer, sessions: active + 1 });
     const online = this.onlineCount();
     if (online >= this.#options.maxClients) {
       // No HELLO could be taken now: say so at once instead of holding a pending slot.
@@ -267,7 +268,7 @@ export class Server {
     const late = ranLate(now, this.#lastCheckMs, this.#checkEveryMs);
     const sinceMs = now - this.#lastCheckMs;
     this.#lastCheckMs = now;
-    if (late) return this.#log.w("check ran late (board busy), verdicts wait a round", { sinceMs, everyMs: this.#checkEveryMs });
+    if (late) return this.#log.w(EV.server.checkLate, { sinceMs, everyMs: this.#checkEveryMs });
     for (const session of [...this.#sessions]) session.check(now);
   }
 
@@ -328,7 +329,7 @@ class Session {
         frame: (frame) => this.#frame(frame),
         ended: () => this.#ended(),
         overflow: () => {
-          this.#log("W", "send queue full, peer not reading; closing");
+          this.#log("W", EV.server.notReading);
           this.#close("send-queue-full", false);
         },
       },
@@ -337,13 +338,14 @@ class Session {
     this.peer = this.address + ":" + this.#conn.remotePort;
   }
 
-  #log(level: "E" | "W" | "I" | "D", message: string, fields?: Fields): void {
-    this.#ctx.log.at(level, message, { session: this.number, client: this.clientId, peer: this.peer, ...fields });
+  /** A line of this session: the catalogue entry, with session, client and peer added. */
+  #log<K extends string>(level: Level, event: LogEvent<K | "session" | "client" | "peer">, fields?: EventFields<K>): void {
+    this.#ctx.log.at<K | "session" | "client" | "peer">(level, event, { session: this.number, client: this.clientId, peer: this.peer, ...fields } as EventFields<K | "session" | "client" | "peer">);
   }
 
-  #enter(next: SessionState, reason: string, fields?: Fields): void {
+  #enter(next: SessionState, reason: string, fields?: EventFields<(typeof EV.server.sessionState.keys)[number]>): void {
     if (next === this.state) return;
-    this.#ctx.log.i("session state " + this.state + "->" + next, { reason, ...fields, session: this.number, client: this.clientId, peer: this.peer });
+    this.#ctx.log.state("I", EV.server.sessionState, this.state, next, { reason, ...fields, session: this.number, client: this.clientId, peer: this.peer });
     this.state = next;
     if (next === "closed") this.#ctx.removed(this);
   }
@@ -362,7 +364,7 @@ class Session {
     if (suppressed < 0) this.#errQuiet++;
     else {
       this.#errQuiet = 0;
-      this.#log("W", "sending ERR", { code, text, suppressed: suppressed > 0 ? suppressed : undefined });
+      this.#log("W", EV.server.sendingErr, { code, text, suppressed: suppressed > 0 ? suppressed : undefined });
     }
     this.#send({ type: "ERR", code, text });
   }
@@ -384,7 +386,7 @@ class Session {
    */
   replaced(by: Session): void {
     this.#ctx.stats.replaced++;
-    this.#log("W", "client reconnected, closing its old session", { newSession: by.number, newPeer: by.peer });
+    this.#log("W", EV.server.replaced, { newSession: by.number, newPeer: by.peer });
     this.refuse("replaced", "client " + this.clientId + " came online again on session " + by.number);
   }
 
@@ -399,13 +401,13 @@ class Session {
     if (this.state === "closed" || this.state === "closing") return;
     if (graceful && this.#conn.queuedBytes > 0) {
       this.#closingMs = this.#ctx.clock();
-      this.#log("I", "closing after queued lines (FIN sent when flushed)", { reason });
+      this.#log("I", EV.server.closingAfterQueue, { reason });
       this.#enter("closing", reason);
       this.#conn.end();
       if (!this.#conn.open) this.#enter("closed", reason);
       return;
     }
-    this.#log("I", "closing (FIN sent)", { reason });
+    this.#log("I", EV.server.closing, { reason });
     this.#conn.end();
     this.#conn.close();
     this.#enter("closed", reason);
@@ -423,11 +425,11 @@ class Session {
       const v = verdict(now, this.#conn.lastRxMs, this.#conn.lastTxMs, heartbeatMs, timeoutMs);
       if (v === "dead") {
         this.#ctx.stats.silentClosed++;
-        this.#log("W", "peer silent, closing", { silentMs: now - this.#conn.lastRxMs, timeoutMs });
+        this.#log("W", EV.server.peerSilent, { silentMs: now - this.#conn.lastRxMs, timeoutMs });
         this.#close("silent", false);
       } else if (v === "ping-due") {
         this.#ctx.stats.pings++;
-        this.#log(this.#ctx.heartbeatSampler.take() ? "I" : "D", "heartbeat: peer quiet, sending PING", { seq: this.#pingSeq, silentMs: now - this.#conn.lastRxMs });
+        this.#log(this.#ctx.heartbeatSampler.take() ? "I" : "D", EV.server.pingSent, { seq: this.#pingSeq, silentMs: now - this.#conn.lastRxMs });
         this.#send({ type: "PING", seq: this.#pingSeq++ });
       }
     } else if (this.state === "closing") {
@@ -446,8 +448,8 @@ class Session {
 
   #ended(): void {
     if (this.state === "closed") return;
-    if (this.#peerSaidBye || this.state === "closing") this.#log("I", "peer closed (FIN received)");
-    else this.#log("I", "peer closed the connection (FIN or RST received)", { state: this.state });
+    if (this.#peerSaidBye || this.state === "closing") this.#log("I", EV.server.peerFin);
+    else this.#log("I", EV.server.peerGone, { state: this.state });
     this.#enter("closed", "peer-closed");
   }
 
@@ -477,14 +479,14 @@ class Session {
     const message = parsed.message;
     if (message.type === "BYE") {
       this.#peerSaidBye = true;
-      this.#log("I", "peer said BYE, answering BYE and closing", { reason: message.reason });
+      this.#log("I", EV.server.peerBye, { reason: message.reason });
       this.#send({ type: "BYE" });
       this.#close("bye", true);
       return;
     }
     if (message.type === "ERR") {
       const suppressed = this.#peerErrLog.take(this.#ctx.clock());
-      if (suppressed >= 0) this.#log("W", "peer sent ERR", { code: message.code, text: message.text, suppressed: suppressed > 0 ? suppressed : undefined });
+      if (suppressed >= 0) this.#log("W", EV.server.peerErr, { code: message.code, text: message.text, suppressed: suppressed > 0 ? suppressed : undefined });
       return;
     }
     if (this.state === "handshaking") {
@@ -508,7 +510,7 @@ class Session {
       this.#send({ type: "WELCOME", serverId: id, session: this.number, heartbeatMs, timeoutMs });
       this.#enter("online", "hello", { handshakeMs: this.#ctx.clock() - this.#openedMs });
       const online = this.#ctx.online(this);
-      this.#log("I", "handshake done, client online", { online });
+      this.#log("I", EV.server.handshakeDone, { online });
       return;
     }
     switch (message.type) {
@@ -516,7 +518,7 @@ class Session {
         this.#send({ type: "PONG", seq: message.seq });
         return;
       case "PONG":
-        this.#log(this.#ctx.heartbeatSampler.take() ? "I" : "D", "heartbeat: PONG received", { seq: message.seq });
+        this.#log(this.#ctx.heartbeatSampler.take() ? "I" : "D", EV.server.pongReceived, { seq: message.seq });
         return;
       case "ECHO":
         this.#ctx.stats.echoes++;

@@ -1,6 +1,8 @@
 // Board serial-log lines (`<ms> <L> <tag>: <fixed message> key=value ...`, docs/serial-log.md) turned into timed lab
 // events that expectations and the summary read. Unparseable lines are kept as plain text, never an error.
 
+import { EV, isEvent, transitionOf, type LogEvent as LogEventEntry } from "../../modules/events.ts";
+
 export interface LogLine {
   boardMs: number;
   level: string;
@@ -49,35 +51,46 @@ export function parseLogLine(text: string): LogLine | undefined {
 export type PeerResolver = (value: string | undefined) => string | undefined;
 
 /**
- * The board events one log line means, in the firmware's vocabulary (modules/client.ts, modules/server.ts):
- *  - `state a->b reason=...` (a role's state machine): `state b`; `online` when b is online (the client got
- *    WELCOME: a handshake); `lost` when a was online and b is not.
- *  - tcp.server `peer silent, closing client=c2 ...`: `offline c2` (the server's heartbeat verdict).
- *  - tcp.server `handshake done, client online client=c2`: `handshake c2`.
- *  - any `... closed ... (FIN received)` / `(FIN or RST received)`: `peer-closed` (the peer's kernel told us).
+ * The board events one log line means, recognised by the firmware's catalogue of log lines (modules/events.ts), so
+ * that a reworded line changes what the lab recognises with it:
+ *  - a role's state change (`state a->b reason=...`: server, client, Wi-Fi, beacon): `state b`; for the client,
+ *    `online` when b is online (it got WELCOME: a handshake with its server) and `lost` when a was online and b is not.
+ *  - the server's heartbeat verdict `peer silent, closing client=c2 ...`: `offline c2`.
+ *  - the server's `handshake done, client online client=c2`: `handshake c2`.
+ *  - the lines saying the peer's kernel closed the connection (FIN, or FIN or RST): `peer-closed`.
  * Server session lines (`session state a->b`) are not role states and give no `state` event.
  */
 export function classify(line: LogLine, peerOf: PeerResolver): { name: string; args: string[] }[] {
   const out: { name: string; args: string[] }[] = [];
   const peer = peerOf(line.fields.client) ?? peerOf(line.fields.peer);
-  const state = /^state (\S+)->(\S+)$/.exec(line.message);
-  if (state) {
-    const [, from, to] = state;
-    out.push({ name: "state", args: [to] });
-    if (to === "online" && from !== "online") {
+  for (const machine of [EV.client.state, EV.server.state, EV.wifi.state, EV.beacon.state]) {
+    const change = transitionOf(line, machine);
+    if (!change) continue;
+    out.push({ name: "state", args: [change.to] });
+    if (change.to === "online" && change.from !== "online") {
       out.push({ name: "online", args: [] });
       const server = peerOf(line.fields.server?.replace(/:\d+$/, ""));
       out.push({ name: "handshake", args: server ? [server] : [] });
     }
-    if (from === "online" && to !== "online") out.push({ name: "lost", args: [] });
+    if (change.from === "online" && change.to !== "online") out.push({ name: "lost", args: [] });
     return out;
   }
-  if (line.tag.endsWith("server")) {
-    if (line.message.startsWith("peer silent")) out.push({ name: "offline", args: peer ? [peer] : [] });
-    else if (line.message.startsWith("handshake done")) out.push({ name: "handshake", args: peer ? [peer] : [] });
-  }
-  if (/closed.*\((FIN|RST|FIN or RST) received\)/i.test(line.message)) out.push({ name: "peer-closed", args: peer ? [peer] : [] });
-  // The lab's peer fixture (test/lab/fixtures/peer) speaks plainer words.
-  if (line.tag === "peer" && line.message.startsWith("peer closed")) out.push({ name: "peer-closed", args: peer ? [peer] : [] });
+  if (isEvent(line, EV.server.peerSilent)) out.push({ name: "offline", args: peer ? [peer] : [] });
+  else if (isEvent(line, EV.server.handshakeDone)) out.push({ name: "handshake", args: peer ? [peer] : [] });
+  else if (PEER_CLOSED.some((event) => isEvent(line, event))) out.push({ name: "peer-closed", args: peer ? [peer] : [] });
+  // The lab's peer fixture (test/lab/fixtures/peer) is not the firmware and speaks plainer words.
+  else if (line.tag === "peer" && line.message.startsWith("peer closed")) out.push({ name: "peer-closed", args: peer ? [peer] : [] });
   return out;
+}
+
+/** The firmware's lines that say the peer's kernel ended the connection. */
+const PEER_CLOSED = [EV.server.peerFin, EV.server.peerGone, EV.client.serverFin, EV.client.serverGone];
+
+/**
+ * A pattern for a serial-log line of this catalogue entry (for code that counts raw lines); `fields`, a pattern
+ * source, must follow the fixed message (e.g. `.*peer=127\\.0\\.0\\.1:5000`).
+ */
+export function eventPattern(event: LogEventEntry, fields = ""): RegExp {
+  const escaped = event.message.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`\\d+ [EWID] ${event.tag.replace(/\./g, "\\.")}: ${escaped}${event.transition ? " \\S+->\\S+" : ""}${fields ? " " + fields : ""}(\\s|$)`);
 }

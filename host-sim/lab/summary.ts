@@ -1,5 +1,6 @@
 // The summary of a lab run, for people (a table per board, the story of each fault, each expectation) and for
 // machines (the same object as JSON). Everything here is computed from the timed events; nothing is asked of boards.
+import { EV, isEvent } from "../../modules/events.ts";
 import type { LabEvent } from "./events.ts";
 import { eventTouches, RESTORES } from "./faults.ts";
 import type { ExpectationResult } from "./expect.ts";
@@ -70,6 +71,9 @@ function num(value: string | undefined): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
+/** The client's lines about ECHO messages (modules/events.ts). */
+const ECHO_LINES = [EV.client.echoReply, EV.client.echoLostWithConnection, EV.client.echoOverdue, EV.client.echoDuplicate, EV.client.echoNeverSent, EV.client.echoGap];
+
 /**
  * ECHO accounting from the client's lines (modules/client.ts; the lab runs boards at logLevel=D so that every
  * `echo reply` line is there): echoed = replies, lost = the last `lostTotal`, sent = highest seq + 1, per boot.
@@ -89,10 +93,10 @@ function messages(lines: LabEvent[]): { sent: number; echoed: number; lost: numb
       continue;
     }
     const line = event.line;
-    if (event.name !== "line" || !line || !line.message.startsWith("echo")) continue;
+    if (event.name !== "line" || !line || !ECHO_LINES.some((entry) => isEvent(line, entry))) continue;
     const seq = num(line.fields.seq) ?? (num(line.fields.before) ?? 0) - 1;
     boot.maxSeq = Math.max(boot.maxSeq, seq);
-    if (line.message === "echo reply") boot.echoed++;
+    if (isEvent(line, EV.client.echoReply)) boot.echoed++;
     const lost = num(line.fields.lostTotal);
     if (lost !== undefined) boot.lost = Math.max(boot.lost, lost);
   }
@@ -102,7 +106,7 @@ function messages(lines: LabEvent[]): { sent: number; echoed: number; lost: numb
 
 function roundTrips(lines: LabEvent[]): { p50: number; max: number } | undefined {
   const rtts = lines
-    .filter((e) => e.name === "line" && e.line?.message === "echo reply")
+    .filter((e) => e.name === "line" && e.line !== undefined && isEvent(e.line, EV.client.echoReply))
     .map((e) => num(e.line!.fields.rttMs))
     .filter((n): n is number => n !== undefined)
     .sort((a, b) => a - b);

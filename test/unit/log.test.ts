@@ -1,5 +1,9 @@
 import { strict as assert } from "node:assert";
+import type { LogEvent } from "linklab/events";
 import { formatLine, formatValue, Log, RateLimiter, Sampler } from "linklab/log";
+
+/** A catalogue-shaped entry (the firmware's own are in linklab/events). */
+const entry = (message: string): LogEvent => ({ tag: "x", message, keys: [] });
 
 describe("linklab/log", () => {
   it("formats a line as <ms> <L> <tag>: <message> key=value", () => {
@@ -23,19 +27,19 @@ describe("linklab/log", () => {
     const lines: string[] = [];
     const log = new Log({ clock: () => 7, sink: (l) => lines.push(l), level: "W" });
     const t = log.tag("x");
-    t.d("debug");
-    t.i("info");
-    t.w("warn");
-    t.e("error");
+    t.d(entry("debug"));
+    t.i(entry("info"));
+    t.w(entry("warn"));
+    t.e(entry("error"));
     assert.deepEqual(lines, ["     7 W x: warn", "     7 E x: error"]);
     log.level = "D";
-    t.d("debug");
+    t.d(entry("debug"));
     assert.equal(lines.length, 3);
   });
 
   it("survives a sink that throws", () => {
     const log = new Log({ clock: () => 0, sink: () => { throw new Error("serial gone"); } });
-    assert.doesNotThrow(() => log.tag("x").e("still alive"));
+    assert.doesNotThrow(() => log.tag("x").e(entry("still alive")));
   });
 
   it("samples the first event and then every Nth", () => {

@@ -1,32 +1,51 @@
-// docs/serial-log.md must list every fixed log message the firmware can print, so the reference cannot drift.
+// docs/serial-log.md against the firmware's catalogue of log lines (modules/events.ts): every entry has a row with
+// its tag, its fixed message and its keys, and every row documents an entry, so the reference cannot drift from
+// what the firmware prints (the firmware can print nothing else: TagLog takes only catalogue entries).
 import { strict as assert } from "node:assert";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { allEvents, type LogEvent } from "linklab/events";
+import { parseRows } from "../labs/serial-log.ts";
 
 const root = new URL("../../", import.meta.url);
-const sources = ["main.ts", ...readdirSync(new URL("modules/", root)).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")).map((f) => "modules/" + f)];
+const doc = readFileSync(new URL("docs/serial-log.md", root), "utf8");
+const docLines = doc.split(/\r?\n/);
+const rows = parseRows(doc);
+const events = allEvents();
 
-/** Fixed messages passed to the log: .e/.w/.i/.d("..."), .at(level, "..."), a session's #log("L", "..."). */
-function messages(source: string): string[] {
-  const found: string[] = [];
-  const patterns = [/\.(?:e|w|i|d)\(\s*"([^"]+)"/g, /\.at\([^,()]+(?:\([^)]*\))?[^,()]*,\s*"([^"]+)"/g, /#log\(\s*(?:"[EWID]"|[^,]+),\s*"([^"]+)"/g, /\.(?:e|w|i|d)\(\s*[\w.#]+ === "[^"]+" \? "([^"]+)" : "([^"]+)"/g];
-  for (const pattern of patterns) for (const m of source.matchAll(pattern)) found.push(...m.slice(1).filter(Boolean));
-  return found;
+/** A documented line (`L tag: message key= ...`) is this entry: same tag, same message (any states for a change). */
+function documents(line: { tag: string; message: string }, event: LogEvent): boolean {
+  if (line.tag !== event.tag) return false;
+  if (!event.transition) return line.message === event.message;
+  const rest = line.message.slice(event.message.length + 1);
+  return line.message.startsWith(event.message + " ") && /^(<a>-><b>|[\w-]+->[\w-]+)$/.test(rest);
 }
 
-describe("docs/serial-log.md", () => {
-  const doc = readFileSync(new URL("docs/serial-log.md", root), "utf8");
+/** The first cell of every row that documents the entry. */
+function cellsFor(event: LogEvent): string[] {
+  return rows.filter((row) => row.lines.some((line) => documents(line, event))).map((row) => docLines[row.line - 1].split(/\s\|\s/)[0]);
+}
 
-  it("lists every fixed log message of main.ts and modules/", () => {
+describe("docs/serial-log.md and the catalogue of log lines", () => {
+  it("has a catalogue of the firmware's lines", () => {
+    assert.ok(events.length > 80, `only ${events.length} entries`);
+  });
+
+  it("documents every entry: its tag and fixed message", () => {
+    assert.deepEqual(events.filter((e) => cellsFor(e).length === 0).map((e) => `${e.tag}: ${e.message}`), []);
+  });
+
+  it("names every key an entry may carry in a row of its own", () => {
     const missing: string[] = [];
-    let total = 0;
-    for (const file of sources) {
-      for (const message of messages(readFileSync(new URL(file, root), "utf8"))) {
-        if (/^[A-Z]+$/.test(message) || message.includes("%")) continue;
-        total++;
-        if (!doc.includes(message)) missing.push(`${file}: ${message}`);
-      }
+    for (const e of events) {
+      const text = cellsFor(e).join(" ");
+      if (!text) continue;
+      for (const key of e.keys) if (!new RegExp(`[\\s\\[]${key}=`).test(text)) missing.push(`${e.tag}: ${e.message}: ${key}=`);
     }
-    assert.ok(total > 60, `found only ${total} messages: the extraction is broken`);
     assert.deepEqual(missing, []);
+  });
+
+  it("documents no line that the catalogue does not have", () => {
+    const stale = rows.flatMap((row) => row.lines.filter((line) => !events.some((e) => documents(line, e))).map((line) => `line ${row.line}: ${line.tag}: ${line.message}`));
+    assert.deepEqual(stale, []);
   });
 });

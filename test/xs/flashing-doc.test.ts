@@ -1,10 +1,11 @@
 // docs/flashing.md quotes the serial log a person should see on a real board. Those quotes cannot be checked on
-// hardware here, so this test keeps them honest against the firmware: each quoted linklab line must use a tag the
-// firmware logs under, a fixed message the firmware prints, and keys the firmware writes.
+// hardware here, so this test keeps them honest against the firmware: each quoted linklab line must be an entry of
+// the firmware's catalogue of log lines (tag and fixed message), with keys that entry carries.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { repoDir } from "./harness.ts";
+import { allEvents, isEvent, transitionOf } from "../../modules/events.ts";
+import { repoDir } from "../../host-sim/harness/xs.ts";
 
 const line = /^\s*\d+ ([EWID]) ([\w.]+): (.+)$/;
 
@@ -20,7 +21,8 @@ function firmwareSource(): string {
 }
 
 /** "state idle->up reason=x ip=1.2.3.4" -> message "state idle->up", keys [reason, ip]. */
-function split(rest: string): { message: string; keys: string[] } {
+function split(quoted: string): { message: string; keys: string[] } {
+  const rest = quoted.replace(/="(?:[^"\\]|\\.)*"/g, '=""'); // a quoted value may hold key=value text
   const at = rest.search(/ [A-Za-z]\w*=/);
   const message = at < 0 ? rest : rest.slice(0, at);
   const keys = at < 0 ? [] : [...rest.slice(at).matchAll(/ ([A-Za-z]\w*)=/g)].map((m) => m[1]);
@@ -32,21 +34,20 @@ describe("docs/flashing.md", () => {
     assert.ok(quotedLines().length >= 20, "expected the first-ten-seconds logs and the failure examples");
   });
 
-  it("quotes only lines the firmware prints: its tags, fixed messages and keys", () => {
+  it("quotes only lines the firmware prints: entries of its catalogue, with their keys, and states it has", () => {
     const source = firmwareSource();
     const problems: string[] = [];
     for (const quoted of quotedLines()) {
       const [, , tag, rest] = line.exec(quoted)!;
-      if (!source.includes(`"${tag}"`)) problems.push(`unknown tag ${tag}: ${quoted.trim()}`);
       const { message, keys } = split(rest);
-      const state = /^(.*state )(\w+)->(\w+)$/.exec(message);
-      if (state) {
-        for (const part of [`"${state[1]}`, `"${state[2]}"`, `"${state[3]}"`])
-          if (!source.includes(part)) problems.push(`no ${part} in the firmware: ${quoted.trim()}`);
-      } else if (!source.includes(`"${message}"`)) {
-        problems.push(`the firmware never prints "${message}": ${quoted.trim()}`);
+      const entry = allEvents().find((e) => isEvent({ tag, message }, e));
+      if (!entry) {
+        problems.push(`not in the catalogue of log lines (modules/events.ts): ${quoted.trim()}`);
+        continue;
       }
-      for (const key of keys) if (!new RegExp(`\\b${key}\\b`).test(source)) problems.push(`no key ${key} in the firmware: ${quoted.trim()}`);
+      const change = transitionOf({ tag, message }, entry);
+      if (change) for (const state of [change.from, change.to]) if (!source.includes(`"${state}"`)) problems.push(`no state "${state}" in the firmware: ${quoted.trim()}`);
+      for (const key of keys) if (!(entry.keys as readonly string[]).includes(key)) problems.push(`no key ${key} on "${entry.message}": ${quoted.trim()}`);
     }
     assert.deepEqual(problems, []);
   });

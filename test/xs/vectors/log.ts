@@ -1,23 +1,29 @@
 // Vectors for linklab/log: line format, value quoting, level filtering, a sink that throws, sampling and rate
 // limiting, with a fake clock; the lines must be byte-identical on Node and XS.
+import type { LogEvent } from "linklab/events";
 import { Log, RateLimiter, Sampler, formatLine, formatValue, isLevel, levelRank } from "linklab/log";
+
+/** A catalogue-shaped entry for these vectors (the real catalogue is linklab/events). */
+function line<const K extends string>(message: string, keys: readonly K[] = []): LogEvent<K> {
+  return { tag: "tcp.client", message, keys };
+}
 
 export function vectors(): Record<string, unknown> {
   let now = 0;
   const lines: string[] = [];
   const log = new Log({ clock: () => now, sink: (line) => lines.push(line), level: "I" });
   const client = log.tag("tcp.client");
-  client.i("state connecting->online", { reason: "welcome", rttMs: 12 });
+  client.state("I", line("state", ["reason", "rttMs"]), "connecting", "online", { reason: "welcome", rttMs: 12 });
   now = 1234.9;
-  client.d("hidden at I");
-  client.w("peer silent, closing", { peer: "127.168.4.7:51234", silentMs: 3004, skipped: undefined });
+  client.d(line("hidden at I"));
+  client.w(line("peer silent, closing", ["peer", "silentMs", "skipped"]), { peer: "127.168.4.7:51234", silentMs: 3004, skipped: undefined });
   log.level = "D";
   now = 99999999;
-  client.d("now shown", { ok: true, text: "two words", quote: 'say "hi"', slash: "a\\b", ctl: "a\tb\u0001", high: "caf\u00e9 \u2603", empty: "" });
-  client.at("E", "at level E");
+  client.d(line("now shown", ["ok", "text", "quote", "slash", "ctl", "high", "empty"]), { ok: true, text: "two words", quote: 'say "hi"', slash: "a\\b", ctl: "a\tb\u0001", high: "caf\u00e9 \u2603", empty: "" });
+  client.at("E", line("at level E"));
   log.level = "E";
-  client.i("dropped");
-  client.e("kept");
+  client.i(line("dropped"));
+  client.e(line("kept"));
 
   const broken = new Log({ clock: () => 5, sink: () => { throw new Error("sink down"); } });
   broken.write("E", "main", "into a broken sink");
