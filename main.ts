@@ -8,7 +8,7 @@ import WiFi from "wifi";
 import Net from "net";
 import config from "mc/config";
 import { EV, TAG } from "linklab/events";
-import { Log } from "linklab/log";
+import { guard, Log } from "linklab/log";
 import { readSettings } from "linklab/settings";
 import { Link } from "linklab/link";
 import { Server } from "linklab/server";
@@ -24,14 +24,8 @@ log.level = settings.logLevel;
 const mainLog = log.tag(TAG.main);
 const settingsLog = log.tag(TAG.settings);
 
-/** A bug in a timer callback is logged instead of aborting the XS machine (which would reboot the board). */
-const guarded = (callback: () => void) => () => {
-  try {
-    callback();
-  } catch (error) {
-    mainLog.e(EV.main.timerFailed, { error: String(error) });
-  }
-};
+/** A bug in a timer callback is logged (callback failed where=timer) instead of aborting XS: linklab/log guard(). */
+const guarded = (callback: () => void) => guard(mainLog, EV.main.callbackFailed, "timer", callback);
 const timers: Timers = {
   set: (callback, delayMs, repeatMs) => (repeatMs ? Timer.set(guarded(callback), delayMs, repeatMs) : Timer.set(guarded(callback), delayMs)),
   clear: (id) => {

@@ -5,7 +5,7 @@
 import { EV } from "linklab/events";
 import { formatBeacon, parseBeacon, type Beacon } from "linklab/protocol";
 import { encodeAscii } from "linklab/framing";
-import { RateLimiter, Sampler, type TagLog } from "linklab/log";
+import { guard, RateLimiter, Sampler, type TagLog } from "linklab/log";
 import type { Clock, TimerId, Timers, UdpClass, UdpSocket } from "linklab/ports";
 
 export type BeaconSenderOptions = { id: string; tcpPort: () => number; beaconMs: number; beaconPort: number; beaconAddress: string; logEvery: number };
@@ -128,9 +128,9 @@ export class BeaconListener {
     try {
       udp = new this.#deps.UDP({
         port: this.#options.beaconPort,
-        onReadable(this: UdpSocket, packets: number) {
+        onReadable: guard(this.#deps.log, EV.beacon.callbackFailed, "onReadable", function (this: UdpSocket, packets: number) {
           self.#readable(this, packets);
-        },
+        }),
       });
     } catch (error) {
       this.#deps.log.e(EV.beacon.cannotListen, { port: this.#options.beaconPort, error: String(error) });
@@ -187,7 +187,7 @@ export class BeaconListener {
       try {
         this.#onBeacon({ beacon: b, from: datagram.address });
       } catch (error) {
-        this.#deps.log.e(EV.beacon.handlerFailed, { error: String(error) });
+        this.#deps.log.e(EV.beacon.callbackFailed, { where: "beacon handler", error: String(error) });
       }
     }
   }

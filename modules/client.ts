@@ -305,6 +305,11 @@ export class Client {
           frame: (frame) => conn === this.#conn && this.#frame(frame),
           ended: (how) => conn === this.#conn && this.#ended(how),
           overflow: () => conn === this.#conn && this.#lose("send-queue-full", { queued: conn.queuedBytes }),
+          // A bug in the handlers: logged, and the connection given up (its state can no longer be trusted).
+          failed: (error, where) => {
+            this.#log.e(EV.client.callbackFailed, { where, error: String(error) });
+            if (conn === this.#conn) this.#lose("callback-failed");
+          },
         },
       );
     } catch (error) {

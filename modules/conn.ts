@@ -33,6 +33,11 @@ export type ConnEvents = {
    * The line is refused; the owner decides what to do.
    */
   overflow?(): void;
+  /**
+   * One of the socket's callbacks threw (a bug in the owner's handlers): the owner logs it and decides what to do.
+   * Without this handler the exception goes on to the runtime, which aborts XS.
+   */
+  failed?(error: unknown, where: string): void;
 };
 
 export type ConnTarget = { address: string; port: number } | { host: string; port: number } | { from: TcpSocket };
@@ -98,13 +103,13 @@ export class LineConnection {
       ...target,
       format: "buffer",
       onReadable(this: TcpSocket, bytes: number) {
-        self.#readable(this, bytes);
+        self.#guarded("onReadable", () => self.#readable(this, bytes));
       },
       onWritable(this: TcpSocket, bytes: number) {
-        self.#onWritable(this, bytes);
+        self.#guarded("onWritable", () => self.#onWritable(this, bytes));
       },
       onError(this: TcpSocket) {
-        self.#onError(this);
+        self.#guarded("onError", () => self.#onError(this));
       },
     };
     if (options.nodelay) tcpOptions.nodelay = true;
@@ -123,6 +128,16 @@ export class LineConnection {
     if ("from" in target) {
       this.remoteAddress = this.#socket.remoteAddress ?? this.remoteAddress;
       this.remotePort = this.#socket.remotePort ?? this.remotePort;
+    }
+  }
+
+  /** A socket callback: an exception in it is the owner's to report (events.failed), else it reaches the runtime. */
+  #guarded(where: string, callback: () => void): void {
+    try {
+      callback();
+    } catch (error) {
+      if (!this.#events.failed) throw error;
+      this.#events.failed(error, where);
     }
   }
 

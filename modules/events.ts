@@ -12,6 +12,11 @@ export interface LogEvent<K extends string = string> {
   readonly keys: readonly K[];
   /** A state change of a machine: printed as `<message> <from>-><to>`, always with reason=. */
   readonly transition?: true;
+  /**
+   * A callback threw: a bug in the firmware, caught so the board goes on (see guard() in linklab/log). The lab
+   * fails a run in which a board prints one, unless the scenario expects it (`expect <board> bug ...`).
+   */
+  readonly bug?: true;
 }
 
 /** The tags: one per part of the firmware (main.ts hands each part its TagLog). */
@@ -28,6 +33,11 @@ function ev<const K extends string>(tag: string, message: string, keys: readonly
   return { tag, message, keys };
 }
 
+/** Every part logs a caught exception the same way: `E <tag>: callback failed where=<callback> error=<text>`. */
+function bug<const K extends string = never>(tag: string, extra: readonly K[] = []): LogEvent<K | "where" | "error"> {
+  return { tag, message: "callback failed", keys: [...extra, "where", "error"], bug: true };
+}
+
 function transition<const K extends string>(tag: string, message: string, keys: readonly K[]): LogEvent<K | "reason"> {
   return { tag, message, keys: ["reason", ...keys], transition: true };
 }
@@ -39,7 +49,7 @@ export const EV = {
   main: {
     booting: ev(TAG.main, "linklab booting", ["id", "role", "server", "client", "mode", "logLevel"]),
     notRunning: ev(TAG.main, "not running", ["part", "reason"]),
-    timerFailed: ev(TAG.main, "timer callback failed", ["error"]),
+    callbackFailed: bug(TAG.main),
     badConfig: ev(TAG.settings, "bad config value", ["key", "value", "allowed", "using"]),
   },
   wifi: {
@@ -48,7 +58,7 @@ export const EV = {
     noWifi: ev(TAG.wifi, "no Wi-Fi on this platform, link stays down", ["ssid"]),
     joinedAtBoot: ev(TAG.wifi, "already joined at boot, link up", ["ssid", "ip"]),
     cannotWatch: ev(TAG.wifi, "cannot watch Wi-Fi events", ["error"]),
-    listenerFailed: ev(TAG.wifi, "link listener failed", ["error"]),
+    callbackFailed: bug(TAG.wifi),
     joining: ev(TAG.wifi, "joining Wi-Fi", ["ssid", "attempt"]),
     connectFailed: ev(TAG.wifi, "Wi-Fi connect failed", ["error"]),
     noIpInTime: ev(TAG.wifi, "no IP address in time, retrying", ["waitedMs"]),
@@ -79,6 +89,7 @@ export const EV = {
     peerBye: ev(TAG.server, "peer said BYE, answering BYE and closing", [...SESSION, "reason"]),
     peerErr: ev(TAG.server, "peer sent ERR", [...SESSION, "code", "text", "suppressed"]),
     handshakeDone: ev(TAG.server, "handshake done, client online", [...SESSION, "online"]),
+    callbackFailed: bug(TAG.server, ["session", "client", "peer"]),
   },
   client: {
     state: transition(TAG.client, "state", ["server", "attempt", "host", "session", "handshakeMs", "silentMs", "queued"]),
@@ -125,6 +136,7 @@ export const EV = {
     echoDuplicate: ev(TAG.client, "echo duplicate", ["seq"]),
     echoNeverSent: ev(TAG.client, "echo reply for a sequence never sent", ["seq"]),
     echoGap: ev(TAG.client, "echo gap, replies missing", ["before", "missing", "lostTotal"]),
+    callbackFailed: bug(TAG.client),
   },
   beacon: {
     state: transition(TAG.beacon, "state", []),
@@ -137,7 +149,7 @@ export const EV = {
     listening: ev(TAG.beacon, "listening for beacons", ["port", "group"]),
     ignored: ev(TAG.beacon, "ignored datagram", ["from", "reason", "bytes", "suppressed"]),
     heard: ev(TAG.beacon, "beacon heard", ["server", "ip", "port", "seq", "from"]),
-    handlerFailed: ev(TAG.beacon, "beacon handler failed", ["error"]),
+    callbackFailed: bug(TAG.beacon),
   },
 };
 

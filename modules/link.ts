@@ -6,7 +6,7 @@
 
 import { Backoff } from "linklab/backoff";
 import { EV } from "linklab/events";
-import type { TagLog } from "linklab/log";
+import { guard, type TagLog } from "linklab/log";
 import type { Clock, TimerId, Timers, Wifi, WifiMessage, WifiStation } from "linklab/ports";
 
 export type LinkState = "idle" | "connecting" | "associated" | "up" | "waiting" | "down" | "closed";
@@ -74,10 +74,12 @@ export class Link {
     if (!wifi?.monitor) return;
     let station: WifiStation | undefined;
     try {
-      station = wifi.monitor((message) => {
-        if (station !== undefined && station !== this.#station) return;
-        this.#message(message);
-      });
+      station = wifi.monitor(
+        guard(this.#deps.log, EV.wifi.callbackFailed, "wifi", (message: WifiMessage) => {
+          if (station !== undefined && station !== this.#station) return;
+          this.#message(message);
+        }),
+      );
       this.#station = station;
     } catch (error) {
       this.#deps.log.w(EV.wifi.cannotWatch, { error: String(error) });
@@ -114,7 +116,7 @@ export class Link {
       try {
         listener(event);
       } catch (error) {
-        this.#deps.log.e(EV.wifi.listenerFailed, { error: String(error) });
+        this.#deps.log.e(EV.wifi.callbackFailed, { where: "link listener", error: String(error) });
       }
     }
   }
@@ -137,10 +139,10 @@ export class Link {
     this.#attemptStartMs = this.#deps.clock();
     this.#deps.log.i(EV.wifi.joining, { ssid: this.#options.ssid, attempt: this.#backoff.attempt + 1 });
     let station: WifiStation | undefined;
-    const callback = (message: WifiMessage) => {
+    const callback = guard(this.#deps.log, EV.wifi.callbackFailed, "wifi", (message: WifiMessage) => {
       if (station !== undefined && station !== this.#station) return;
       this.#message(message);
-    };
+    });
     try {
       station = this.#deps.wifi!.connect({ ssid: this.#options.ssid, password: this.#options.password || undefined }, callback);
       this.#station = station;

@@ -123,6 +123,21 @@ export class TagLog {
 }
 
 /**
+ * The one policy for every callback into the firmware (timers, Wi-Fi events, sockets, datagrams): an exception is a
+ * bug, logged as the part's `callback failed where=... error=...` (a catalogue entry marked bug), and the board goes
+ * on instead of aborting XS (which reboots an ESP32). The lab fails a run whose boards print one.
+ */
+export function guard<A extends unknown[], T, K extends string = never>(log: TagLog, event: LogEvent<K | "where" | "error">, where: string, callback: (this: T, ...args: A) => void): (this: T, ...args: A) => void {
+  return function (this: T, ...args: A): void {
+    try {
+      callback.apply(this, args);
+    } catch (error) {
+      log.e<K | "where" | "error">(event, { where, error: String(error) } as EventFields<K | "where" | "error">);
+    }
+  };
+}
+
+/**
  * Sampling for routine lines (heartbeats): take() is true for the 1st event and then every `every`-th;
  * every=1 keeps all, every=0 keeps none. The caller logs sampled lines at I and the rest at D.
  */

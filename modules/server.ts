@@ -9,7 +9,7 @@ import { LineConnection } from "linklab/conn";
 import { EV, type LogEvent } from "linklab/events";
 import type { Frame } from "linklab/framing";
 import { checkIntervalMs, ranLate, verdict } from "linklab/heartbeat";
-import { RateLimiter, Sampler, type EventFields, type Level, type TagLog } from "linklab/log";
+import { guard, RateLimiter, Sampler, type EventFields, type Level, type TagLog } from "linklab/log";
 import type { Clock, ListenerClass, ListenerSocket, TcpClass, TcpSocket, TimerId, Timers } from "linklab/ports";
 import { formatMessage, parseLine, type ErrCode, type Message } from "linklab/protocol";
 
@@ -105,9 +105,9 @@ export class Server {
     try {
       listener = new this.#deps.Listener({
         port: this.#options.port,
-        onReadable(this: ListenerSocket) {
+        onReadable: guard(this.#log, EV.server.callbackFailed, "listener onReadable", function (this: ListenerSocket) {
           self.#accept(this);
-        },
+        }),
       });
     } catch (error) {
       this.#log.e(EV.server.cannotListen, { port: this.#options.port, error: String(error) });
@@ -331,6 +331,11 @@ class Session {
         overflow: () => {
           this.#log("W", EV.server.notReading);
           this.#close("send-queue-full", false);
+        },
+        // A bug in this session's handlers: logged, and the session closed (its state can no longer be trusted).
+        failed: (error, where) => {
+          this.#log("E", EV.server.callbackFailed, { where, error: String(error) });
+          this.#close("callback-failed", false);
         },
       },
     );

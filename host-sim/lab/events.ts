@@ -1,7 +1,7 @@
 // Board serial-log lines (`<ms> <L> <tag>: <fixed message> key=value ...`, docs/serial-log.md) turned into timed lab
 // events that expectations and the summary read. Unparseable lines are kept as plain text, never an error.
 
-import { EV, isEvent, transitionOf, type LogEvent as LogEventEntry } from "../../modules/events.ts";
+import { allEvents, EV, isEvent, transitionOf, type LogEvent as LogEventEntry } from "../../modules/events.ts";
 
 export interface LogLine {
   boardMs: number;
@@ -58,6 +58,7 @@ export type PeerResolver = (value: string | undefined) => string | undefined;
  *  - the server's heartbeat verdict `peer silent, closing client=c2 ...`: `offline c2`.
  *  - the server's `handshake done, client online client=c2`: `handshake c2`.
  *  - the lines saying the peer's kernel closed the connection (FIN, or FIN or RST): `peer-closed`.
+ *  - a caught exception (`callback failed where=... error=...`, any part): `bug`.
  * Server session lines (`session state a->b`) are not role states and give no `state` event.
  */
 export function classify(line: LogLine, peerOf: PeerResolver): { name: string; args: string[] }[] {
@@ -75,13 +76,17 @@ export function classify(line: LogLine, peerOf: PeerResolver): { name: string; a
     if (change.from === "online" && change.to !== "online") out.push({ name: "lost", args: [] });
     return out;
   }
-  if (isEvent(line, EV.server.peerSilent)) out.push({ name: "offline", args: peer ? [peer] : [] });
+  if (BUGS.some((event) => isEvent(line, event))) out.push({ name: "bug", args: [] });
+  else if (isEvent(line, EV.server.peerSilent)) out.push({ name: "offline", args: peer ? [peer] : [] });
   else if (isEvent(line, EV.server.handshakeDone)) out.push({ name: "handshake", args: peer ? [peer] : [] });
   else if (PEER_CLOSED.some((event) => isEvent(line, event))) out.push({ name: "peer-closed", args: peer ? [peer] : [] });
   // The lab's peer fixture (test/lab/fixtures/peer) is not the firmware and speaks plainer words.
   else if (line.tag === "peer" && line.message.startsWith("peer closed")) out.push({ name: "peer-closed", args: peer ? [peer] : [] });
   return out;
 }
+
+/** The firmware's lines that report a caught exception: a bug (modules/events.ts entries marked bug). */
+const BUGS = allEvents().filter((event) => event.bug);
 
 /** The firmware's lines that say the peer's kernel ended the connection. */
 const PEER_CLOSED = [EV.server.peerFin, EV.server.peerGone, EV.client.serverFin, EV.client.serverGone];

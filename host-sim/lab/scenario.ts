@@ -82,6 +82,7 @@ export const EVENT_ARITY: Record<string, { min: number; max: number; boardArg?: 
   log: { min: 1, max: 1, usage: 'log "<text>"' },
   exit: { min: 0, max: 0, usage: "exit" },
   boot: { min: 0, max: 0, usage: "boot" },
+  bug: { min: 0, max: 0, usage: "bug" },
 };
 
 const ID = /^[A-Za-z][\w-]*$/;
@@ -323,7 +324,7 @@ export function parseScenario(text: string, file: string): Scenario {
       if (toMs > scenario.durationMs) fail(line, `by ${words[at + 1]} is after the end of the scenario`);
       window = { kind: "by", toMs };
     } else if (at !== words.length) fail(line, usage);
-    if (!negated && window.kind === "run" && name !== "log" && name !== "online" && name !== "handshake" && name !== "boot")
+    if (!negated && window.kind === "run" && name !== "log" && name !== "online" && name !== "handshake" && name !== "boot" && name !== "bug")
       fail(line, `'expect ${who} ${name}' needs a window: within <time> of <anchor>, between <time> and <time>, or by <time>`);
     return { board: who, negated, event: { name: name!, args }, window, text: raw.replace(/^expect\s+/, ""), line };
   }

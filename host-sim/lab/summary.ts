@@ -31,6 +31,8 @@ export interface BoardSummary {
   /** Sessions this board (as a server) declared offline, with how silent they were. */
   offlineVerdicts: { atMs: number; peer?: string; silentMs?: number }[];
   messages: { sent: number; echoed: number; lost: number };
+  /** Caught exceptions the board logged (`callback failed`): bugs, which fail the run unless the scenario expects them. */
+  bugs: { atMs: number; where?: string; error?: string }[];
   /** Times the board's process ended without the lab ending it (an XS abort, a crash of the simulator itself). */
   diedAtMs: { atMs: number; how: string }[];
   /** ECHO round trips (client), median and worst, in ms; undefined without echo replies. */
@@ -177,6 +179,7 @@ export function summarize(scenario: Scenario, boards: BoardRecord[], events: Lab
       outages: outages.map((o) => ({ ...o, lostAtMs: ms(o.lostAtMs), onlineAtMs: ms(o.onlineAtMs), outageMs: ms(o.outageMs) })),
       offlineVerdicts: mine.filter((e) => e.name === "offline").map((e) => ({ atMs: ms(e.t)!, peer: e.args[0], silentMs: num(e.fields?.silentMs) })),
       messages: messages(mine),
+      bugs: mine.filter((e) => e.name === "bug").map((e) => ({ atMs: ms(e.t)!, where: e.fields?.where, error: e.fields?.error })),
       diedAtMs: mine.filter((e) => e.name === "exit" && e.args[0] === "by-itself").map((e) => ({ atMs: ms(e.t)!, how: e.text ?? "?" })),
       rttMs: roundTrips(mine),
       stderrLines: mine.filter((e) => e.name === "stderr").length,
@@ -238,8 +241,11 @@ export function summarize(scenario: Scenario, boards: BoardRecord[], events: Lab
     boards: summaries,
     incidents,
     expectations,
-    // A board whose process ends by itself (an XS abort) fails the run whatever the expectations say.
-    passed: expectations.every((e) => e.passed) && summaries.every((b) => b.diedAtMs.length === 0),
+    // A board whose process ends by itself (an XS abort) fails the run whatever the expectations say, and so does a
+    // bug it caught and logged (`callback failed`), unless an expectation of that board names `bug`.
+    passed:
+      expectations.every((e) => e.passed) &&
+      summaries.every((b) => b.diedAtMs.length === 0 && (b.bugs.length === 0 || scenario.expectations.some((e) => e.board === b.id && e.event.name === "bug"))),
   };
 }
 
@@ -286,6 +292,7 @@ export function formatSummary(summary: Summary, options: { color?: boolean } = {
       );
     for (const v of b.offlineVerdicts)
       out.push(`  ${b.id}: declared ${v.peer ?? "a client"} offline at ${sec(v.atMs)}${v.silentMs !== undefined ? ` after ${v.silentMs} ms of silence` : ""}`);
+    for (const bug of b.bugs) out.push(red(`  ${b.id}: a bug at ${sec(bug.atMs)}: callback failed where=${bug.where ?? "?"} error=${bug.error ?? "?"}`));
     for (const d of b.diedAtMs) out.push(red(`  ${b.id}: the process ended by itself at ${sec(d.atMs)} (${d.how}); see its stderr lines (!) in the live log`));
     if (b.stderrLines) out.push(`  ${b.id}: ${b.stderrLines} line(s) on stderr (see the live log)`);
   }
@@ -312,6 +319,8 @@ export function formatSummary(summary: Summary, options: { color?: boolean } = {
   }
   const died = summary.boards.filter((b) => b.diedAtMs.length > 0).map((b) => b.id);
   if (died.length) out.push("", red(`failed: ${died.join(", ")} ended by itself (a board must never abort)`));
+  const buggy = summary.boards.filter((b) => b.bugs.length > 0).map((b) => b.id);
+  if (buggy.length && !summary.passed) out.push("", red(`failed: ${buggy.join(", ")} logged a bug (callback failed); a scenario that expects one says so: expect <board> bug ...`));
   out.push(
     "",
     "More: one scenario per fault (npx linklab lab --list, then e.g. npx linklab lab power-off); every log line explained in",

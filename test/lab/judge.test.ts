@@ -205,3 +205,38 @@ describe("the summary files each reaction under its cause (lab 4's timeline)", (
     assert.deepEqual(under("reboot"), ["c1 lost its server", "c2 lost its server", "s1 booted", "c1 online", "c2 online"]);
   });
 });
+
+describe("a bug a board caught and logged fails the run", () => {
+  const text = (expect: string) => `duration 10s
+board server role=server
+board c1 role=client
+${expect}
+`;
+  const records = [
+    { id: "server", index: 0, config: {}, role: "server", addresses: ["127.0.0.2"], boots: 1 },
+    { id: "c1", index: 1, config: {}, role: "client", addresses: ["127.0.0.3"], boots: 1 },
+  ];
+  const events: LabEvent[] = [
+    { t: -100, board: "c1", name: "boot", args: [] },
+    ...lineEvents(4000, "c1", `  9000 E tcp.client: callback failed where=onReadable error="TypeError: boom"`),
+  ];
+
+  it("reads `callback failed` from any part as a bug event", () => {
+    assert.deepEqual(events.filter((e) => e.name === "bug").map((e) => [e.board, e.fields?.where]), [["c1", "onReadable"]]);
+  });
+
+  it("fails a run whose expectations all pass when a board logged a bug, and says why", () => {
+    const scenario = parseScenario(text(""), "bug.lab");
+    const summary = summarize(scenario, records, events, []);
+    assert.equal(summary.passed, false);
+    assert.deepEqual(summary.boards[1].bugs, [{ atMs: 4000, where: "onReadable", error: "TypeError: boom" }]);
+    assert.match(formatSummary(summary), /c1: a bug at 4\.0s: callback failed where=onReadable error=TypeError: boom/);
+  });
+
+  it("passes when the scenario expects the bug (expect c1 bug), judged like any event", () => {
+    const scenario = parseScenario(text("expect c1 bug"), "bug.lab");
+    const results = scenario.expectations.map((e) => judge(e, events, scenario));
+    assert.deepEqual(results.map((r) => r.passed), [true]);
+    assert.equal(summarize(scenario, records, events, results).passed, true);
+  });
+});

@@ -65,6 +65,37 @@ describe("linklab/conn (a line connection over ECMA-419 TCP)", () => {
     assert.equal(h.socket.written, "HELLO c1\n");
   });
 
+  it("hands an exception thrown by the owner's handler in a socket callback to events.failed, naming the callback", () => {
+    const fc = new FakeClock();
+    const net = new FakeNet();
+    const failures: string[] = [];
+    new LineConnection(net.TCP, { address: "127.0.0.1", port: 8420 }, { maxLine: 64, queueMax: 1024, clock: fc.clock }, {
+      frame: () => {
+        throw new TypeError("boom");
+      },
+      ended: () => {},
+      failed: (error, where) => failures.push(where + ": " + String(error)),
+    });
+    const socket = net.last();
+    socket.connect();
+    assert.doesNotThrow(() => socket.receive("PING 1\n"));
+    assert.deepEqual(failures, ["onReadable: TypeError: boom"]);
+  });
+
+  it("lets the exception reach the runtime (an XS abort) when the owner has no failed handler", () => {
+    const fc = new FakeClock();
+    const net = new FakeNet();
+    new LineConnection(net.TCP, { address: "127.0.0.1", port: 8420 }, { maxLine: 64, queueMax: 1024, clock: fc.clock }, {
+      frame: () => {
+        throw new TypeError("boom");
+      },
+      ended: () => {},
+    });
+    const socket = net.last();
+    socket.connect();
+    assert.throws(() => socket.receive("PING 1\n"), /boom/);
+  });
+
   it("reports a connect failure as refused and a later failure as ended", () => {
     const a = setup();
     a.socket.refuse();

@@ -118,7 +118,7 @@ describe("linklab/link", () => {
     h.link.onChange((e) => seen.push(e));
     h.link.start();
     assert.equal(seen.length, 1);
-    assert.ok(h.lines.some((l) => l.includes("E wifi: link listener failed")));
+    assert.ok(h.lines.some((l) => l.includes("E wifi: callback failed where=\"link listener\"")));
   });
 
   it("ignores messages from a station it has replaced, and everything after close", () => {

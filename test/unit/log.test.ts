@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import type { LogEvent } from "linklab/events";
-import { formatLine, formatValue, Log, RateLimiter, Sampler } from "linklab/log";
+import { formatLine, formatValue, guard, Log, RateLimiter, Sampler } from "linklab/log";
 
 /** A catalogue-shaped entry (the firmware's own are in linklab/events). */
 const entry = (message: string): LogEvent => ({ tag: "x", message, keys: [] });
@@ -58,5 +58,20 @@ describe("linklab/log", () => {
     assert.equal(r.take(999), -1);
     assert.equal(r.take(1000), 2);
     assert.equal(r.take(1500), -1);
+  });
+
+  it("guard(): a callback that throws is logged as its part's `callback failed where= error=` and does not throw", () => {
+    const lines: string[] = [];
+    const log = new Log({ clock: () => 3, sink: (l) => lines.push(l) });
+    const failed: LogEvent<"where" | "error"> = { tag: "x", message: "callback failed", keys: ["where", "error"], bug: true };
+    const seen: unknown[] = [];
+    const target = { name: "socket" };
+    const wrapped = guard(log.tag("x"), failed, "onReadable", function (this: { name: string }, n: number) {
+      seen.push(this.name, n);
+      throw new RangeError("bad " + n);
+    });
+    assert.doesNotThrow(() => wrapped.call(target, 7));
+    assert.deepEqual(seen, ["socket", 7]);
+    assert.deepEqual(lines, ['     3 E x: callback failed where=onReadable error="RangeError: bad 7"']);
   });
 });
