@@ -22,7 +22,7 @@ const DEFAULTS = { heartbeatMs: 1000, timeoutMs: 3000, handshakeMs: 2000, backof
 /** The ms prefix of a log line (the Lab's clock). */
 const at = (line: string): number => Number(line.trim().split(" ")[0]);
 
-async function freePort(lab: Lab): Promise<number> {
+function freePort(lab: Lab): number {
   const probe = lab.server({}, "tcp.probe");
   probe.start("127.0.0.1");
   const port = probe.port;
@@ -44,7 +44,7 @@ export async function afterGotIp(clients: number, trials: number): Promise<WifiR
   const allOnline: number[] = [];
   let withinTarget = 0;
   try {
-    const port = await freePort(lab);
+    const port = freePort(lab);
     const server = lab.server({ ...DEFAULTS, port, maxClients: clients + 4, logEvery: 0 }, "tcp.server");
     server.start("127.0.0.1");
     const tags: string[] = [];
@@ -109,7 +109,7 @@ export async function afterServerReturn(clients: number, trials: number, downMs:
   const overStep: number[] = [];
   let within = 0;
   try {
-    const port = await freePort(lab);
+    const port = freePort(lab);
     const startServer = (n: number): Server => {
       const server = lab.server({ ...DEFAULTS, id: `s${n}`, port, maxClients: clients + 4, logEvery: 0 }, "tcp.server");
       server.start("127.0.0.1");

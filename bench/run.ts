@@ -72,7 +72,7 @@ async function main(): Promise<number> {
       process.stdout.write(`JSON: ${file}\n\n`);
       summary.push({ name: bench.name, status: "ok", ms: performance.now() - started });
     } catch (error) {
-      process.stdout.write(`${bench.name} broke: ${(error as Error).stack ?? error}\n\n`);
+      process.stdout.write(`${bench.name} broke: ${(error as Error).stack ?? String(error)}\n\n`);
       summary.push({ name: bench.name, status: "broke", ms: performance.now() - started });
     }
   }

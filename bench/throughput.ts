@@ -80,7 +80,7 @@ function runtimeServer(kind: "echo" | "discard", onBytes?: (n: number) => void):
         conns.add(tcp);
       }
     },
-  } as ConstructorParameters<typeof Listener>[0]);
+  });
   return {
     port: listener.port,
     close: () => {

@@ -22,7 +22,26 @@ function minus(a: XSMemory, b: XSMemory, per = 1): Figures {
   return figures({ slots: (a.slots - b.slots) / per, chunkBytes: (a.chunkBytes - b.chunkBytes) / per });
 }
 
-export async function xsMemory(): Promise<Record<string, unknown>> {
+type ServerRow = {
+  sessions: number;
+  online: [number, number];
+  heap: Figures;
+  perSession: Figures | null;
+  serverPerSession: Figures | null;
+  growthPer1000Cycles: Figures;
+  pings: number;
+  echoes: number;
+};
+
+export type XsMemoryResult = {
+  engine: string;
+  harnessPerCall: Figures;
+  client: { cycles: number; cost: Figures; fakes: Figures; net: Figures; growthPer1000Cycles: Figures; seriesEsp32Bytes: number[]; stats: unknown };
+  fakesPerSession: Figures;
+  server: ServerRow[];
+};
+
+export async function xsMemory(): Promise<XsMemoryResult> {
   const session = await XSSession.open(workload);
   let calls = 0;
   const call = async <T = unknown>(name: string, args: unknown[] = []): Promise<T> => {
@@ -74,7 +93,7 @@ export async function xsMemory(): Promise<Record<string, unknown>> {
     const fakes16 = await session.memory();
     const fakesPerSession = net(fakes16, fakes0, calls, 16);
 
-    const server: Record<string, unknown>[] = [];
+    const server: ServerRow[] = [];
     let base: { start: XSMemory; calls: number } | undefined;
     for (const sessions of [0, 1, 8, 16]) {
       await call("reset");
@@ -123,8 +142,7 @@ function bytes(n: number): string {
   return (Math.round(n * 10) / 10).toString();
 }
 
-function print(result: Record<string, unknown>): void {
-  const r = result as any;
+function print(r: XsMemoryResult): void {
   const f = (x: Figures) => `${bytes(x.slots)} slots + ${bytes(x.chunkBytes)} chunk B = ${bytes(x.esp32Bytes)} B ESP32 (${bytes(x.hostBytes)} B here)`;
   const out: string[] = [];
   out.push(`XS memory on ${r.engine}, live after a full GC (ESP32 B = slots x 16 + chunk bytes)`);

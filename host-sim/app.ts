@@ -18,7 +18,7 @@ export function loadApp(dirArg: string): App {
   if (!existsSync(manifestPath)) throw new AppError(`no manifest.json in ${dir}`);
   let manifest: { config?: unknown };
   try {
-    manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
+    manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as typeof manifest;
   } catch (error) {
     throw new AppError(`manifest.json is not valid JSON: ${(error as Error).message}`);
   }

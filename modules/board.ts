@@ -27,6 +27,9 @@ export class BoardTCP extends TCP {
  * as `this`, which is a BoardListener; the instanceof check proves it to the type checker without a cast.
  */
 export class BoardListener extends Listener {
+  /** Moddable's own (lwip/listener.js), which the typings lack: `declare` states it and emits nothing. */
+  declare close: () => void;
+
   constructor(options: ListenerOptions) {
     // Options are spread, never rebuilt key by key: the native constructors test keys with xsmcHas, so a present
     // `port: undefined` is not the same as no port (lwip/tcp.c xs_listener_constructor).
@@ -43,12 +46,12 @@ export class BoardListener extends Listener {
     );
   }
 }
-export interface BoardListener {
-  close(): void;
-}
 
 /** Moddable's UDP, with the close() every implementation has; onReadable and onError as for BoardListener. */
 export class BoardUDP extends UDP {
+  /** Moddable's own (lwip/udp.js), which the typings lack: `declare` states it and emits nothing. */
+  declare close: () => void;
+
   constructor(options: UdpOptions) {
     const { onReadable, ...rest } = options;
     super(
@@ -62,7 +65,4 @@ export class BoardUDP extends UDP {
         : rest,
     );
   }
-}
-export interface BoardUDP {
-  close(): void;
 }

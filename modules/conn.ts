@@ -23,8 +23,6 @@ const MAX_READS = 1024;
 export type ConnEvents = {
   /** An outgoing connection completed its three-way handshake. */
   connected?(): void;
-  /** Bytes arrived (life), before they are framed. */
-  received?(bytes: number): void;
   frame(frame: Frame): void;
   /** The socket failed: "refused" before it was connected, "ended" after (peer FIN or RST; XS cannot tell which). */
   ended(how: "refused" | "ended"): void;
@@ -65,8 +63,6 @@ export class LineConnection {
   /** The last sign of life from the peer: bytes received, or, while reads are held, our queue moving on. */
   lastRxMs: number;
   lastTxMs: number;
-  bytesIn = 0;
-  bytesOut = 0;
   #socket: TcpSocket | undefined;
   #connected: boolean;
   #framer: LineFramer;
@@ -233,7 +229,6 @@ export class LineConnection {
       if (socket !== this.#socket) return;
       this.#queue.shift();
       this.#queuedBytes -= head.length;
-      this.bytesOut += head.length;
       sent += head.length;
       this.#writable = typeof result === "number" ? result : this.#writable - head.length;
     }
@@ -281,10 +276,7 @@ export class LineConnection {
           break;
         }
         this.#available = Math.max(0, this.#available - data.byteLength);
-        this.bytesIn += data.byteLength;
         this.lastRxMs = this.#clock();
-        this.#events.received?.(data.byteLength);
-        if (socket !== this.#socket) break;
         const frames = this.#framer.push(data);
         for (let i = 0; i < frames.length && socket === this.#socket; i++) this.#events.frame(frames[i]);
       }
@@ -303,7 +295,6 @@ export class LineConnection {
         break;
       }
       if (data === undefined || typeof data === "number" || data.byteLength === 0) break;
-      this.bytesIn += data.byteLength;
       this.lastRxMs = this.#clock();
     }
     this.#available = 0;

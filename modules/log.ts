@@ -132,7 +132,7 @@ export function guard<A extends unknown[], T, K extends string = never>(log: Tag
     try {
       callback.apply(this, args);
     } catch (error) {
-      log.e<K | "where" | "error">(event, { where, error: String(error) } as EventFields<K | "where" | "error">);
+      log.e<K | "where" | "error">(event, { where, error: String(error) });
     }
   };
 }

@@ -63,8 +63,12 @@ export type Timers = {
   clear(id: TimerId | undefined): void;
 };
 
-/** Wi-Fi station: connect(...) starts one attempt, its callback gets Moddable's WiFi messages; close() ends it. */
-export type WifiMessage = "connect" | "gotIP" | "lostIP" | "disconnect" | string;
+/**
+ * Wi-Fi station: connect(...) starts one attempt, its callback gets Moddable's WiFi messages; close() ends it.
+ * The messages the link acts on are "connect", "gotIP", "lostIP" and "disconnect"; a platform may send others
+ * (a string, ignored), so the type is string.
+ */
+export type WifiMessage = string;
 export type WifiStation = { close(): void };
 export type Wifi = {
   connect(options: { ssid: string; password?: string }, callback: (message: WifiMessage) => void): WifiStation;

@@ -345,7 +345,7 @@ class Session {
 
   /** A line of this session: the catalogue entry, with session, client and peer added. */
   #log<K extends string>(level: Level, event: LogEvent<K | "session" | "client" | "peer">, fields?: EventFields<K>): void {
-    this.#ctx.log.at<K | "session" | "client" | "peer">(level, event, { session: this.number, client: this.clientId, peer: this.peer, ...fields } as EventFields<K | "session" | "client" | "peer">);
+    this.#ctx.log.at<K | "session" | "client" | "peer">(level, event, { session: this.number, client: this.clientId, peer: this.peer, ...fields });
   }
 
   #enter(next: SessionState, reason: string, fields?: EventFields<(typeof EV.server.sessionState.keys)[number]>): void {

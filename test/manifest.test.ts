@@ -6,7 +6,6 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import ts from "typescript";
-// @ts-expect-error host-sim/loader.mjs is plain JS without declarations; appModulePath is the manifest seam.
 import { appModulePath } from "../host-sim/loader.mjs";
 import { defaultSettings } from "../modules/settings.ts";
 import { esp32Manifests, manifestsProviding, modulesFromIncludes, sdkPath, sdkRelease } from "../host-sim/moddable/esp32-modules.ts";

@@ -53,9 +53,10 @@ export async function measureKeepalive(trials: number, progress: (line: string) 
       o.ready = deadline(new Promise<true>((r) => (ready = () => r(true))), 60_000);
       o.done = new Promise<void>((r) => (done = r));
       pair.run(pair.a, command, (line) => {
-        let m: { ready?: boolean; conn?: number; byteAt?: number; errorAt?: number; problem?: string };
+        type ObserverLine = { ready?: boolean; conn?: number; byteAt?: number; errorAt?: number; problem?: string };
+        let m: ObserverLine;
         try {
-          m = JSON.parse(line);
+          m = JSON.parse(line) as ObserverLine;
         } catch {
           return;
         }

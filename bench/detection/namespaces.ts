@@ -75,8 +75,8 @@ export async function withVethPair<T>(body: (pair: VethPair) => Promise<T>): Pro
       b: nsB,
       run(ns, command, onLine) {
         const proc = spawn("ip", ["netns", "exec", ns, ...command], { stdio: ["ignore", "pipe", "pipe"], cwd: repoDir });
-        createInterface({ input: proc.stdout! }).on("line", onLine);
-        proc.stderr!.on("data", () => {});
+        createInterface({ input: proc.stdout }).on("line", onLine);
+        proc.stderr.on("data", () => {});
         procs.push(proc);
         return proc;
       },

@@ -10,7 +10,6 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
-// @ts-expect-error host-sim/loader.mjs is plain JS without declarations; appModulePath is the manifest seam.
 import { appModulePath } from "../loader.mjs";
 import { esp32Modules, sdkRelease } from "../moddable/esp32-modules.ts";
 
@@ -241,7 +240,7 @@ function resolveSpecifier(specifier: string, importer: string): string {
     if (!target.endsWith(".ts") || !existsSync(target)) throw new XSBuildError(`${who} imports '${specifier}', which is not a .ts file that exists`);
     return target;
   }
-  const app = appModulePath(specifier, dirname(importer)) as string | undefined;
+  const app = appModulePath(specifier, dirname(importer));
   if (app) return app;
   if (specifier.startsWith("linklab/"))
     throw new XSBuildError(`${who} imports '${specifier}', which is not in modules/ (manifest.json maps linklab/* to ./modules/*)`);
@@ -382,10 +381,13 @@ export class XSSession {
   }
 }
 
-/** Standard objects whose own properties are compared between Node's V8 and xsnap's XS. */
-const intrinsicsProbe = `({ Array, "Array.prototype": Array.prototype, Object, String, "String.prototype": String.prototype,
+/**
+ * Standard objects whose own properties are compared between Node's V8 and xsnap's XS: called here, and its source
+ * as compiled (the `as` erased) evaluated on XS.
+ */
+const intrinsicsProbe = () => ({ Array, "Array.prototype": Array.prototype, Object, String, "String.prototype": String.prototype,
   Promise, Map, "Map.prototype": Map.prototype, "Set.prototype": Set.prototype, Math, Number, JSON, Reflect,
-  ArrayBuffer, "ArrayBuffer.prototype": ArrayBuffer.prototype, "TypedArray.prototype": Object.getPrototypeOf(Uint8Array.prototype) })`;
+  ArrayBuffer, "ArrayBuffer.prototype": ArrayBuffer.prototype, "TypedArray.prototype": Object.getPrototypeOf(Uint8Array.prototype) as object });
 
 let missingBuiltins: Promise<string[]> | undefined;
 
@@ -397,11 +399,11 @@ export function xsnapMissingBuiltins(): Promise<string[]> {
   missingBuiltins ??= (async () => {
     const names = (table: Record<string, object>) =>
       Object.fromEntries(Object.entries(table).map(([key, value]) => [key, Object.getOwnPropertyNames(value)]));
-    const node = names(new Function(`return ${intrinsicsProbe}`)() as Record<string, object>);
+    const node = names(intrinsicsProbe());
     const worker = new XSWorker();
     try {
       const { reply } = await worker.evaluate(
-        `const table = ${intrinsicsProbe}; const out = {}; for (const key in table) out[key] = Object.getOwnPropertyNames(table[key]);
+        `const table = (${intrinsicsProbe.toString()})(); const out = {}; for (const key in table) out[key] = Object.getOwnPropertyNames(table[key]);
          new TextEncoder().encode(JSON.stringify(out)).buffer`,
       );
       const xs = JSON.parse(reply) as Record<string, string[]>;

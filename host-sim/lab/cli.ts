@@ -15,7 +15,7 @@ const usage = "usage: linklab lab [scenario] [--json FILE] [--seed N] [--debug] 
 /** `--list`: each scenario in the library with its title. */
 function list(): void {
   for (const file of readdirSync(scenariosDir).filter((f) => f.endsWith(".lab")).sort()) {
-    let title = "";
+    let title: string;
     try {
       title = loadScenario(join(scenariosDir, file)).title;
     } catch (error) {

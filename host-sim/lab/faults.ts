@@ -353,7 +353,8 @@ export function faultSpec(kind: FaultKind): FaultSpec<Fault> {
 export const LAB_ANCHORS: Record<string, number> = { start: 0, boot: 1 };
 
 /** Every anchor an expectation may name, with how many board ids it takes. */
-export const ANCHORS: Record<string, number> = Object.assign({}, LAB_ANCHORS, ...Object.values(FAULTS).map((f) => f.anchors));
+export const ANCHORS: Record<string, number> = { ...LAB_ANCHORS };
+for (const fault of Object.values(FAULTS)) Object.assign(ANCHORS, fault.anchors);
 
 /** Anchors that end a fault. */
 export const RESTORES = new Set(Object.values(FAULTS).flatMap((f) => f.restores ?? []));

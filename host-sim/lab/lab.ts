@@ -268,7 +268,7 @@ class LabRun implements FaultNetwork {
     this.#seed = (options.seed ?? 1) >>> 0 || 1;
     this.boards = scenario.boards.map((spec, index): Live => {
       const address = this.newAddress();
-      const record: BoardRecord = { id: spec.id, index, config: spec.config, role: spec.config.role ?? String(setup.defaults.role ?? ""), addresses: [address], boots: 0 };
+      const record: BoardRecord = { id: spec.id, index, config: spec.config, role: configValue(spec, setup.defaults, "role") ?? "", addresses: [address], boots: 0 };
       return { record, id: spec.id, address, addresses: record.addresses, engine: spec.engine, ready: false, off: false, wifiUp: true };
     });
     this.#byId = new Map(this.boards.map((b) => [b.id, b]));
@@ -371,7 +371,7 @@ class LabRun implements FaultNetwork {
       this.#ended = true;
       for (const timer of this.#timers) clearTimeout(timer);
       this.#timers.clear();
-      await Promise.all(this.boards.map((b) => b.process?.stop()));
+      await Promise.all(this.boards.flatMap((b) => (b.process ? [b.process.stop()] : [])));
     }
     const records = this.boards.map((b) => b.record);
     const expectations = scenario.expectations.map((expectation) => judge(expectation, this.events, scenario));

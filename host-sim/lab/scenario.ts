@@ -279,7 +279,7 @@ export function parseScenario(text: string, file: string): Scenario {
       duration: (word, what, unit = "s") => durationArg(line, word, what, unit),
       fail: (message) => fail(line, message),
     };
-    const fault = Object.assign({ kind }, entry.parse(args, read)) as Fault;
+    const fault: Fault = Object.assign({ kind }, entry.parse(args, read));
     return { atMs, fault, line, text: words.slice(1).join(" ") };
   }
 
@@ -326,7 +326,7 @@ export function parseScenario(text: string, file: string): Scenario {
     } else if (at !== words.length) fail(line, usage);
     if (!negated && window.kind === "run" && name !== "log" && name !== "online" && name !== "handshake" && name !== "boot" && name !== "bug")
       fail(line, `'expect ${who} ${name}' needs a window: within <time> of <anchor>, between <time> and <time>, or by <time>`);
-    return { board: who, negated, event: { name: name!, args }, window, text: raw.replace(/^expect\s+/, ""), line };
+    return { board: who, negated, event: { name, args }, window, text: raw.replace(/^expect\s+/, ""), line };
   }
 }
 

@@ -177,17 +177,17 @@ export function summarize(scenario: Scenario, boards: BoardRecord[], events: Lab
       onlineMs: everOnline ? Math.round(onlineMs) : undefined,
       onlinePercent: everOnline ? Math.round((100 * onlineMs) / endMs) : undefined,
       outages: outages.map((o) => ({ ...o, lostAtMs: ms(o.lostAtMs), onlineAtMs: ms(o.onlineAtMs), outageMs: ms(o.outageMs) })),
-      offlineVerdicts: mine.filter((e) => e.name === "offline").map((e) => ({ atMs: ms(e.t)!, peer: e.args[0], silentMs: num(e.fields?.silentMs) })),
+      offlineVerdicts: mine.filter((e) => e.name === "offline").map((e) => ({ atMs: ms(e.t), peer: e.args[0], silentMs: num(e.fields?.silentMs) })),
       messages: messages(mine),
-      bugs: mine.filter((e) => e.name === "bug").map((e) => ({ atMs: ms(e.t)!, where: e.fields?.where, error: e.fields?.error })),
-      diedAtMs: mine.filter((e) => e.name === "exit" && e.args[0] === "by-itself").map((e) => ({ atMs: ms(e.t)!, how: e.text ?? "?" })),
+      bugs: mine.filter((e) => e.name === "bug").map((e) => ({ atMs: ms(e.t), where: e.fields?.where, error: e.fields?.error })),
+      diedAtMs: mine.filter((e) => e.name === "exit" && e.args[0] === "by-itself").map((e) => ({ atMs: ms(e.t), how: e.text ?? "?" })),
       rttMs: roundTrips(mine),
       stderrLines: mine.filter((e) => e.name === "stderr").length,
     };
   });
 
   const headers = events.filter((e) => e.board === "lab" && !LAB_QUIET.has(e.name));
-  const incidents = headers.map((header): Incident => ({ atMs: ms(header.t)!, name: header.name, text: header.text ?? header.name, reactions: [] }));
+  const incidents = headers.map((header): Incident => ({ atMs: ms(header.t), name: header.name, text: header.text ?? header.name, reactions: [] }));
   // A board's reaction is filed under its cause: a fault that touched that board or its peer (the server a client
   // last shook hands with, the client a server declared offline). Among those, booting or ending goes under the
   // latest; losing a link or a peer under the latest that is not a restore, even when a restore came in between (a
@@ -232,7 +232,7 @@ export function summarize(scenario: Scenario, boards: BoardRecord[], events: Lab
       if (event.name === "lost" && !lostUnder.has(event.board)) lostUnder.set(event.board, at);
     }
     const header = headers[at];
-    incidents[at].reactions.push({ board: event.board, what: describe(event), atMs: ms(event.t)!, afterMs: ms(event.t - header.t)! });
+    incidents[at].reactions.push({ board: event.board, what: describe(event), atMs: ms(event.t), afterMs: ms(event.t - header.t) });
   }
   for (const incident of incidents) incident.reactions.sort((a, b) => a.atMs - b.atMs);
 

@@ -58,7 +58,7 @@ export interface McsimLaunch {
   args: string[];
   env: NodeJS.ProcessEnv;
   /** Remove what the launch made (its config directory); call after the process has exited. */
-  cleanup(): void;
+  cleanup: () => void;
 }
 
 /** How to start mcsim on an image: the command, its arguments and environment (with its own config directory). */

@@ -55,7 +55,6 @@ export class ModdableBoard {
   /** The first stdout line (from index `from` on) that matches, within the deadline; rejects at once on an XS abort. */
   waitForLine(pattern: RegExp, deadlineMs = 10_000, from = 0): Promise<string> {
     return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
       const check = (): void => {
         const hit = this.lines.slice(from).find((line) => pattern.test(line));
         const aborted = hit === undefined && this.lines.slice(from).some((line) => XS_ABORT.test(line));
@@ -66,7 +65,7 @@ export class ModdableBoard {
           else reject(new Error(`${aborted ? "XS aborted" : "mcsim exited"} before printing ${pattern}; log:\n${this.lines.slice(-40).join("\n")}`));
         }
       };
-      timer = setTimeout(() => {
+      const timer = setTimeout(() => {
         this.#waiters.delete(check);
         reject(new Error(`no line ${pattern} within ${deadlineMs} ms; log:\n${this.lines.slice(-40).join("\n")}`));
       }, deadlineMs);

@@ -231,6 +231,12 @@ class Link extends EventEmitter {
   /** SSID of the access point the station is (or was last) associated with. */
   ssid = "";
 
+  /** The access point's name: the SSID the station asked for, else the board's `ssid` config, else "linklab". */
+  get apSsid(): string {
+    const configured = board.config.ssid;
+    return this.ssid || (typeof configured === "string" && configured) || "linklab";
+  }
+
   /** The station lost its IP: hold every connection, and abort them unless the policy keeps them. */
   down(): void {
     if (!this.up) return;

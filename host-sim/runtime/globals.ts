@@ -45,7 +45,7 @@ function fromArrayBuffer(buffer: ArrayBufferLike, byteOffset?: number, byteLengt
 
 function fromString(string: string): ArrayBuffer {
   const bytes = new TextEncoder().encode(String(string));
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
 }
 
 function concat(this: ArrayBuffer, ...buffers: ArrayBufferLike[]): ArrayBuffer {

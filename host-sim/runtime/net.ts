@@ -22,7 +22,7 @@ const Net = {
       case "MAC":
         return macFor(board.identity.id);
       case "SSID":
-        return link.up ? link.ssid || String((board.config as Record<string, unknown>).ssid || "linklab") : undefined;
+        return link.up ? link.apSsid : undefined;
       case "BSSID":
         return link.up ? "02:00:00:00:00:01" : undefined;
       case "RSSI":

@@ -5,7 +5,6 @@
 // only when its manifest includes $(MODDABLE)/modules/base/microseconds/manifest.json (Linux builds have none).
 import { board } from "./board.ts";
 
-let clockOffsetS = 0;
 let timezoneS = 0;
 let dstS = 0;
 
@@ -32,11 +31,9 @@ const Time = {
 
   /**
    * Set the wall clock to `seconds` since 1970 (what SNTP does on the board). Node's Date cannot be moved for one
-   * board, so this only records the offset; firmware should not depend on Date in the simulator.
+   * board, so this is accepted and ignored; firmware should not depend on Date in the simulator.
    */
-  set(seconds: number): void {
-    clockOffsetS = Number(seconds) - Date.now() / 1000;
-  },
+  set(_seconds: number): void {},
 
   get timezone(): number {
     return timezoneS;
@@ -52,10 +49,5 @@ const Time = {
     dstS = Math.trunc(Number(seconds));
   },
 };
-
-/** Seconds the app asked Time.set to move the wall clock by (for tests and the lab). */
-export function wallClockOffsetS(): number {
-  return clockOffsetS;
-}
 
 export default Time;

@@ -182,7 +182,7 @@ export default class WiFi {
   /** One access point (the simulated network's), then null, as reportScan does. */
   static scan(_options: object, callback: (item: object | null) => void): void {
     if (station.mode === 0 || station.mode === -5) throw new Error("Wi-Fi is disabled");
-    const ssid = link.ssid || String((board.config as Record<string, unknown>).ssid || "linklab");
+    const ssid = link.apSsid;
     setTimeout(() => {
       if (link.apUp) invoke(callback, undefined, { ssid, rssi: -48, channel: 6, hidden: false, authentication: "wpa2_psk", bssid: new Uint8Array([2, 0, 0, 0, 0, 1]).buffer });
       invoke(callback, undefined, null);

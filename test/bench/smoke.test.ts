@@ -5,13 +5,27 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Child } from "../support/child.ts";
+import type { DetectionRow } from "../../bench/detection/heartbeat.ts";
+import type { KeepaliveRow } from "../../bench/detection/keepalive.ts";
+import type { ServerRow, WifiRow } from "../../bench/reconnect.ts";
+import type { ScaleRow } from "../../bench/scale.ts";
+import type { Machine, Stats } from "../../bench/support.ts";
+import type { BulkRow, EchoRow } from "../../bench/throughput.ts";
 
-type Json = Record<string, any>;
+/** What each bench's JSON file holds, as the benches write it (writeResult's fields, then the bench's data). */
+type Common = { bench: string; quick: boolean; command: string; machine: Machine };
+type Results = {
+  detection: Common & { trials: number; rows: DetectionRow[]; keepalive: KeepaliveRow[] };
+  reconnect: Common & { wifi: WifiRow[]; server: ServerRow[] };
+  throughput: Common & { rounds: number; messages: number; echo: EchoRow[]; bulk: BulkRow[]; ratio: Record<string, number> };
+  scale: Common & { rows: ScaleRow[] };
+};
+const benches = ["detection", "reconnect", "throughput", "scale"] as const;
 
 const finite = (value: unknown, what: string): void => assert.ok(typeof value === "number" && Number.isFinite(value), `${what} is a finite number, got ${JSON.stringify(value)}`);
 
-function checkStats(s: Json, what: string, n?: number): void {
-  for (const key of ["min", "p50", "p99", "max", "mean"]) finite(s[key], `${what}.${key}`);
+function checkStats(s: Stats, what: string, n?: number): void {
+  for (const key of ["min", "p50", "p99", "max", "mean"] as const) finite(s[key], `${what}.${key}`);
   assert.ok(s.min <= s.p50 && s.p50 <= s.p99 && s.p99 <= s.max, `${what}: min <= p50 <= p99 <= max (${JSON.stringify(s)})`);
   if (n !== undefined) assert.equal(s.n, n, `${what}: ${n} samples`);
 }
@@ -21,7 +35,7 @@ describe("npm run bench --quick", function () {
   let outDir: string;
   let run: Child;
   let exit: { code: number | null };
-  const json = (name: string): Json => JSON.parse(readFileSync(join(outDir, `${name}.json`), "utf8"));
+  const json = <K extends keyof Results>(name: K): Results[K] => JSON.parse(readFileSync(join(outDir, `${name}.json`), "utf8")) as Results[K];
 
   before(async () => {
     outDir = mkdtempSync(join(tmpdir(), "linklab-bench-"));
@@ -36,7 +50,7 @@ describe("npm run bench --quick", function () {
   it("exits 0, prints a table per bench and writes one JSON file for each of its own benches", () => {
     assert.equal(exit.code, 0, `stdout:\n${run.stdout.join("\n")}\nstderr:\n${run.stderr.join("\n")}`);
     assert.deepEqual(readdirSync(outDir).sort(), ["detection.json", "reconnect.json", "scale.json", "throughput.json"]);
-    for (const name of ["detection", "reconnect", "throughput", "scale"]) assert.ok(run.stdout.includes(`== ${name}`), `a section for ${name}`);
+    for (const name of benches) assert.ok(run.stdout.includes(`== ${name}`), `a section for ${name}`);
     assert.ok(run.stdout.some((l) => /^-+(\s+-+)+$/.test(l)), "a table rule line");
     assert.ok(run.stdout.some((l) => /^short-vs-persistent: skipped/.test(l)), "short-vs-persistent reported as skipped (it cannot write to --out)");
   });
@@ -46,7 +60,7 @@ describe("npm run bench --quick", function () {
   });
 
   it("records the machine and the command in every result", () => {
-    for (const name of ["detection", "reconnect", "throughput", "scale"]) {
+    for (const name of benches) {
       const r = json(name);
       assert.equal(r.bench, name);
       assert.equal(r.quick, true);
@@ -58,7 +72,7 @@ describe("npm run bench --quick", function () {
 
   it("detection: every trial of both directions is accounted for, with quantiles and ratios to timeoutMs", () => {
     const r = json("detection");
-    const directions = r.rows.map((row: Json) => row.direction).sort();
+    const directions = r.rows.map((row) => row.direction).sort();
     assert.deepEqual(directions, ["client-detects-server", "server-detects-client"]);
     for (const row of r.rows) {
       // A verdict, none in time (missed) or one before the cut (early): each trial lands in exactly one (on a
@@ -70,7 +84,7 @@ describe("npm run bench --quick", function () {
       assert.equal(row.ratioMax, Math.round((row.detectMs.max / row.timeoutMs) * 1000) / 1000);
     }
     assert.equal(r.keepalive[0].computedS, 7200 + 9 * 75, "lwIP defaults computed");
-    assert.ok(r.keepalive.some((k: Json) => k.computedS === 20 && typeof k.notMeasured === "string"), "ESP-IDF settings computed, not measured in --quick");
+    assert.ok(r.keepalive.some((k) => k.computedS === 20 && typeof k.notMeasured === "string"), "ESP-IDF settings computed, not measured in --quick");
   });
 
   it("reconnect: gotIP-to-attempt and server-return figures for each client count", () => {
@@ -89,7 +103,7 @@ describe("npm run bench --quick", function () {
 
   it("throughput: runtime and node:net figures for ECHO and bulk, and their ratios", () => {
     const r = json("throughput");
-    assert.deepEqual(r.echo.map((e: Json) => e.side), ["runtime", "node"]);
+    assert.deepEqual(r.echo.map((e) => e.side), ["runtime", "node"]);
     for (const e of r.echo) {
       checkStats(e.rttMs, `echo ${e.side}`, r.rounds * r.messages);
       assert.ok(e.perSecond > 0);
@@ -108,8 +122,8 @@ describe("npm run bench --quick", function () {
     for (const row of r.rows) {
       assert.equal(row.skipped, undefined, `size ${row.clients} skipped: ${row.skipped}`);
       assert.equal(row.onlineAtStart, row.clients);
-      for (const key of ["serverCpuPercent", "heapMiB", "heapPerSessionKiB", "eventLoopDelayP99Ms", "pingsSent", "missedHeartbeats", "falseOfflineServer", "falseLostClient"]) finite(row[key], `scale.${key}`);
-      assert.ok(row.pingsSent > 0, "heartbeats were exchanged in the window");
+      for (const key of ["serverCpuPercent", "heapMiB", "heapPerSessionKiB", "eventLoopDelayP99Ms", "pingsSent", "missedHeartbeats", "falseOfflineServer", "falseLostClient"] as const) finite(row[key], `scale.${key}`);
+      assert.ok((row.pingsSent ?? 0) > 0, "heartbeats were exchanged in the window");
     }
   });
 });

@@ -104,7 +104,7 @@ function serveSntp(): Promise<DgramSocket> {
 /** www.example.com as the TCP tests see it: an HTTP server on 127.0.0.1:80. */
 function serveHttp(): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = createServer((request, response) => {
+    const server = createServer((_request, response) => {
       response.writeHead(200, { "content-type": "text/html" });
       response.end("<!doctype html><html><head><title>Example Domain</title></head><body>" + "x".repeat(1024) + "</body></html>\n");
     });

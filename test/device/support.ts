@@ -20,7 +20,7 @@ export function requireSdk(context: Mocha.Context): Sdk {
     said = true;
     context.skip();
   }
-  return sdk!;
+  return sdk;
 }
 
 const builds = new Map<string, Promise<BuildResult>>();

@@ -1,7 +1,7 @@
 // The XS globals on Node behave as xs/sources does, including where they throw.
 import assert from "node:assert/strict";
 import { installGlobals, setTraceSink } from "../../host-sim/runtime/globals.ts";
-import { mergeConfig, parseWords, AppError, type App } from "../../host-sim/app.ts";
+import { mergeConfig, parseWords, type App } from "../../host-sim/app.ts";
 
 installGlobals();
 

@@ -7,7 +7,6 @@ import { createSocket, type Socket as DgramSocket } from "node:dgram";
 import { createServer } from "node:net";
 import { BeaconListener, type HeardBeacon } from "linklab/beacon";
 import { formatBeacon, type Beacon } from "linklab/protocol";
-import type { UdpClass } from "linklab/ports";
 import UDP from "../../host-sim/runtime/udp.ts";
 import { Lab } from "../../host-sim/harness/lab.ts";
 import { seededRandom } from "../../host-sim/seeded-random.ts";
@@ -64,7 +63,7 @@ describe("a beacon listener receiving hostile datagrams", function () {
     lab = new Lab();
     heard = [];
     const port = await freePort("udp");
-    listener = new BeaconListener({ beaconPort: port, logEvery: 10 }, { UDP: UDP as unknown as UdpClass, clock: lab.clock, log: lab.log.tag("udp.beacon") }, (h) => heard.push(h));
+    listener = new BeaconListener({ beaconPort: port, logEvery: 10 }, { UDP, clock: lab.clock, log: lab.log.tag("udp.beacon") }, (h) => heard.push(h));
     listener.start();
     assert.equal(listener.state, "listening", lab.lines.join("\n"));
     lab.onClose(() => listener.close());
@@ -149,7 +148,7 @@ describe("a client following beacons", function () {
     server.start("127.0.0.1");
     const beaconPort = await freePort("udp");
     const client = lab.client({ id: "c1", server: "auto", port: 0, logEvery: 10, backoffBaseMs: 50, backoffMaxMs: 200, ...fast });
-    const listener = new BeaconListener({ beaconPort, logEvery: 10 }, { UDP: UDP as unknown as UdpClass, clock: lab.clock, log: lab.log.tag("udp.beacon") }, (h) =>
+    const listener = new BeaconListener({ beaconPort, logEvery: 10 }, { UDP, clock: lab.clock, log: lab.log.tag("udp.beacon") }, (h) =>
       client.offerServer(h.beacon.id, h.beacon.ip, h.beacon.port),
     );
     listener.start();

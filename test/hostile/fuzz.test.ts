@@ -225,7 +225,7 @@ describe("fuzzing the message codec", () => {
         const again = parseLine(formatMessage(first.message));
         assert.ok(again.ok);
         // An empty optional text ("ERR x " or "BYE ") is written back without it; otherwise identical.
-        const drop = (m: Message) => JSON.parse(JSON.stringify(m, (k, v) => ((k === "text" && m.type === "ERR") || k === "reason") && v === "" ? undefined : v));
+        const drop = (m: Message): unknown => JSON.parse(JSON.stringify(m, (k, v: unknown) => ((k === "text" && m.type === "ERR") || k === "reason") && v === "" ? undefined : v));
         assert.deepEqual(drop(again.message), drop(first.message));
       }),
       runs(800),

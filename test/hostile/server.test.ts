@@ -613,7 +613,7 @@ describe("a simulated server whose board stalls", function () {
       const board = spawn(process.execPath, ["-e", otherBoard, String(server.port)], { stdio: ["ignore", "pipe", "inherit"] });
       lab.onClose(() => board.kill("SIGKILL"));
       let out = "";
-      board.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+      board.stdout.on("data", (d: Buffer) => (out += d.toString()));
       const pongs = () => out.split("\n").filter((l) => l.startsWith("PONG ")).length;
       await until(() => out.startsWith("WELCOME ") && pongs() >= 2, "the other board online and heartbeating", 5000);
       const session = server.sessions()[0];

@@ -188,7 +188,7 @@ describe("the summary files each reaction under its cause (lab 4's timeline)", (
   ];
   const records = Object.entries(address).map(([id, a], index) => ({ id, index, config: {}, role: id.startsWith("s") ? "server" : "client", addresses: [a], boots: 1 }));
   const summary = summarize(lab4, records, timeline, []);
-  const under = (name: string, ...args: string[]): string[] =>
+  const under = (name: string): string[] =>
     summary.incidents.filter((i) => i.name === name).flatMap((i) => i.reactions.map((r) => `${r.board} ${r.what.replace(/ \(.*\)$/, "")}`));
 
   it("puts c1's loss under its own Wi-Fi drop, not under s2's power cut at the same moment", () => {

@@ -30,7 +30,7 @@ async function listen(): Promise<{ port: number; accepted: Promise<Socket> }> {
   return { port: (server.address() as AddressInfo).port, accepted: accepted.promise };
 }
 
-const bytes = (text: string): ArrayBuffer => new TextEncoder().encode(text).buffer as ArrayBuffer;
+const bytes = (text: string): ArrayBuffer => new TextEncoder().encode(text).buffer;
 
 /** Let `ms` pass while watching for events that must not come. */
 const watch = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -128,7 +128,7 @@ describe("the lab's fault layer in a board", () => {
   });
 
   it("an idle firewall lets a connection through while it carries traffic more often than the limit", async () => {
-    const { recorder, tcp, peer } = await connected();
+    const { tcp, peer } = await connected();
     let peerBytes = 0;
     peer.on("data", (data) => (peerBytes += data.length));
     board.command({ type: "idle-firewall", idleMs: 150 });
@@ -149,7 +149,7 @@ describe("the lab's fault layer in a board", () => {
   });
 
   it("latency delays what the app sends by half the one-way figure (the receiver adds the other half)", async () => {
-    const { recorder, tcp, peer } = await connected();
+    const { tcp, peer } = await connected();
     const arrived = deferred<number>();
     peer.once("data", () => arrived.resolve(performance.now()));
     board.command({ type: "latency", latencyMs: 200, jitterMs: 0 });
@@ -160,7 +160,7 @@ describe("the lab's fault layer in a board", () => {
   });
 
   it("jitter varies the delay of each chunk but never reorders the stream", async () => {
-    const { recorder, tcp, peer } = await connected();
+    const { tcp, peer } = await connected();
     peer.setNoDelay(true);
     const arrivals: { text: string; atMs: number }[] = [];
     peer.on("data", (data) => arrivals.push({ text: String(data), atMs: performance.now() }));

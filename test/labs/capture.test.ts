@@ -42,14 +42,14 @@ async function startCapture(): Promise<{ child: ChildProcess; lines: string[]; s
   const lines: string[] = [];
   const stderr: string[] = [];
   let rest = "";
-  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
     const parts = (rest + chunk).split("\n");
     rest = parts.pop() ?? "";
     lines.push(...parts.filter(Boolean));
   });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`tshark did not start capturing within 15 s: ${stderr.join(" ")}`)), 15_000);
-    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
       stderr.push(chunk);
       if (/Capturing on/.test(stderr.join(""))) {
         clearTimeout(timer);

@@ -43,7 +43,7 @@ export function exercises(): Exercise[] {
  * (host-sim/loader.mjs) must exist in host-sim/runtime/.
  */
 export async function simulatorMissing(): Promise<string | undefined> {
-  const loader = (await import(join(repoDir, "host-sim", "loader.mjs") as string)) as { moddableModules: Record<string, string> };
+  const loader = (await import(join(repoDir, "host-sim", "loader.mjs"))) as { moddableModules: Record<string, string> };
   const missing = Object.entries(loader.moddableModules).filter(([, file]) => !existsSync(join(repoDir, "host-sim", file)));
   if (missing.length === 0) return undefined;
   return `the simulator runtime is not complete yet: ${missing.map(([name, file]) => `${name} (host-sim/${file})`).join(", ")} missing`;

@@ -159,7 +159,7 @@ describe("embedded:io/socket/listener", () => {
 
   it("keeps the object given as target and reports format socket/tcp", () => {
     const target = {};
-    const listener = new Listener({ port: 0, target } as never);
+    const listener = new Listener({ port: 0, target });
     assert.equal((listener as unknown as { target: unknown }).target, target);
     assert.equal(listener.format, "socket/tcp");
     assert.throws(() => (listener.format = "buffer" as never), RangeError);

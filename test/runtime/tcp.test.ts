@@ -49,7 +49,7 @@ async function connected(options: Record<string, unknown> = {}): Promise<{ tcp: 
     onWritable: events.on("writable"),
     onError: events.on("error"),
     ...options,
-  } as never);
+  });
   await events.next("writable");
   const remote = await within(p.accepted, "the peer to accept");
   return { tcp, events, remote, peer: p };
@@ -112,8 +112,8 @@ describe("embedded:io/socket/tcp", () => {
     });
 
     it("throws when the address is missing or not a dotted quad (host names are not resolved)", () => {
-      assert.throws(() => new TCP({ port: 80 } as never), /invalid address/);
-      assert.throws(() => new TCP({ host: "localhost", port: 80 } as never), /invalid address/);
+      assert.throws(() => new TCP({ port: 80 }), /invalid address/);
+      assert.throws(() => new TCP({ host: "localhost", port: 80 }), /invalid address/);
     });
 
     it("throws RangeError for a port outside 0..65535 and TypeError for a Symbol", () => {

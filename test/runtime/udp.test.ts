@@ -22,7 +22,7 @@ async function peer(address: string, port = 0): Promise<{ socket: Socket; port: 
 /** A board UDP bound to an ephemeral port, with its port learned from a datagram it sends to a peer. */
 async function boardSocket(events: Recorder, options: Record<string, unknown> = {}): Promise<{ udp: UDP; port: number }> {
   const probe = await peer(board.identity.address);
-  const udp = new UDP({ onReadable: events.on("readable"), ...options } as never);
+  const udp = new UDP({ onReadable: events.on("readable"), ...options });
   udp.write(new TextEncoder().encode("probe"), board.identity.address, probe.port);
   const [, , port] = await probe.got.next("message");
   return { udp, port: port as number };

@@ -93,7 +93,7 @@ describe("wifi", () => {
     assert.equal(Net.get("IP"), undefined);
   });
 
-  it("brings an unmanaged board back by itself when the lab restores the access point", async () => {
+  it("brings an unmanaged board back by itself when the lab restores the access point", () => {
     board.command({ type: "wifi", up: false });
     assert.equal(Net.get("IP"), undefined);
     board.command({ type: "wifi", up: true, address: "127.0.0.5" });

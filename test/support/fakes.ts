@@ -89,23 +89,24 @@ export class FakeNet {
   readonly UDP;
 
   constructor() {
-    const net = this;
+    // Inside each class `this` is the socket; `self` is this network, which records it.
+    const self = this;
     this.TCP = class extends FakeTCP {
       constructor(options: TcpOptions) {
         super(options);
-        net.sockets.push(this);
+        self.sockets.push(this);
       }
     };
     this.Listener = class extends FakeListener {
       constructor(options: ConstructorParameters<typeof FakeListener>[0]) {
-        super(options, net);
-        net.listeners.push(this);
+        super(options, self);
+        self.listeners.push(this);
       }
     };
     this.UDP = class extends FakeUDP {
       constructor(options: ConstructorParameters<typeof FakeUDP>[0]) {
         super(options);
-        net.udps.push(this);
+        self.udps.push(this);
       }
     };
   }
@@ -271,7 +272,7 @@ export class FakeUDP implements UdpSocket {
 
   deliver(data: string | Uint8Array, address = "127.0.0.1", port = 40001): void {
     const bytes = bytesOf(data);
-    const buffer = bytes.slice().buffer as ArrayBuffer;
+    const buffer = bytes.slice().buffer;
     const datagram = Object.assign(buffer, { address, port });
     this.#queue.push(datagram);
     if (!this.closed) this.options.onReadable?.call(this, this.#queue.length);

@@ -17,11 +17,13 @@ function check(configName: string, extra?: { path: string; text: string }): stri
   assert.ok(parsed, `${configName} parses`);
   const host = ts.createCompilerHost(parsed.options);
   if (extra) {
-    const { getSourceFile, fileExists, readFile } = host;
-    host.fileExists = (file) => file === extra.path || fileExists.call(host, file);
-    host.readFile = (file) => (file === extra.path ? extra.text : readFile.call(host, file));
+    const getSourceFile = host.getSourceFile.bind(host);
+    const fileExists = host.fileExists.bind(host);
+    const readFile = host.readFile.bind(host);
+    host.fileExists = (file) => file === extra.path || fileExists(file);
+    host.readFile = (file) => (file === extra.path ? extra.text : readFile(file));
     host.getSourceFile = (file, language, ...rest) =>
-      file === extra.path ? ts.createSourceFile(file, extra.text, language) : getSourceFile.call(host, file, language, ...rest);
+      file === extra.path ? ts.createSourceFile(file, extra.text, language) : getSourceFile(file, language, ...rest);
   }
   const roots = extra ? [...parsed.fileNames, extra.path] : parsed.fileNames;
   const program = ts.createProgram({ rootNames: roots, options: parsed.options, host });

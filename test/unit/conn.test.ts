@@ -29,8 +29,7 @@ function echoing(options: { stallMs?: number; holdReads?: boolean; writable?: nu
   raw.ready = true;
   const events: string[] = [];
   const seen: string[] = [];
-  let conn!: LineConnection;
-  conn = new LineConnection(
+  const conn: LineConnection = new LineConnection(
     net.TCP,
     { from: raw },
     { maxLine: 64, queueMax: 512, clock: fc.clock, stallMs: options.stallMs, holdReads: options.holdReads },

@@ -47,7 +47,7 @@ describe("docs/flashing.md", () => {
       }
       const change = transitionOf({ tag, message }, entry);
       if (change) for (const state of [change.from, change.to]) if (!source.includes(`"${state}"`)) problems.push(`no state "${state}" in the firmware: ${quoted.trim()}`);
-      for (const key of keys) if (!(entry.keys as readonly string[]).includes(key)) problems.push(`no key ${key} on "${entry.message}": ${quoted.trim()}`);
+      for (const key of keys) if (!entry.keys.includes(key)) problems.push(`no key ${key} on "${entry.message}": ${quoted.trim()}`);
     }
     assert.deepEqual(problems, []);
   });

@@ -74,6 +74,12 @@ class Session {
   }
 
   async run(verb: string, args: unknown[]): Promise<unknown> {
+    /** The text argument at `index`: the cases send strings (a JSON value of another kind is a broken case). */
+    const text = (index: number): string => {
+      const value = args[index];
+      if (typeof value !== "string") throw new Error(`${verb}: argument ${index} is not a string: ${JSON.stringify(value)}`);
+      return value;
+    };
     switch (verb) {
       case "case":
         return this.service.next;
@@ -107,12 +113,12 @@ class Session {
         return this.conn.socket.localPort;
       case "send": {
         const conn = this.conn;
-        await new Promise<void>((resolve) => conn.socket.write(String(args[0]), "latin1", () => resolve()));
+        await new Promise<void>((resolve) => conn.socket.write(text(0), "latin1", () => resolve()));
         return "ok";
       }
       case "end": {
         const conn = this.conn;
-        await new Promise<void>((resolve) => (args[0] === undefined ? conn.socket.end(() => resolve()) : conn.socket.end(String(args[0]), () => resolve())));
+        await new Promise<void>((resolve) => (args[0] === undefined ? conn.socket.end(() => resolve()) : conn.socket.end(text(0), () => resolve())));
         return "ok";
       }
       case "reset":
@@ -153,7 +159,7 @@ class Session {
       case "udp-send": {
         const socket = this.#udp;
         if (!socket) throw new Error("no udp-peer");
-        await new Promise<void>((resolve, reject) => socket.send(String(args[1]), Number(args[0]), HOST, (error) => (error ? reject(error) : resolve())));
+        await new Promise<void>((resolve, reject) => socket.send(text(1), Number(args[0]), HOST, (error) => (error ? reject(error) : resolve())));
         return "ok";
       }
       case "datagrams": {

@@ -21,7 +21,7 @@ export function vectors(): Record<string, unknown> {
     { logLevel: "V" }, { token: "has space" }, { mode: "sometimes" }, { heartbeatLogEvery: "10" },
     { role: 1, server: null, port: {}, id: ["x"] },
   ];
-  const throwing = new Proxy({} as Record<string, unknown>, {
+  const throwing = new Proxy({}, {
     get(_target, key) {
       if (key === "port") throw new Error("config read failed");
       return undefined;

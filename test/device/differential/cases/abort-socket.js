@@ -2,7 +2,7 @@
 import TCP from "embedded:io/socket/tcp";
 import Timer from "timer";
 
-export default async function (peer, say) {
+export default async function (peer) {
 	new TCP({
 		address: "127.0.0.1",
 		port: await peer.call("closed-port"),

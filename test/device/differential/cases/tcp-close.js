@@ -12,11 +12,12 @@ async function connected(peer) {
 }
 
 export default async function (peer, say) {
-	let { tcp, events } = await connected(peer);
+	let { tcp } = await connected(peer);
 	tcp.close();
 	say(`close() twice: ${thrown(() => tcp.close())}`);
 	say(`after close(): read ${thrown(() => tcp.read())}, write ${thrown(() => tcp.write(Uint8Array.of(1)))}, remoteAddress ${thrown(() => tcp.remoteAddress)}, format ${thrown(() => tcp.format)}`);
 
+	let events;
 	({ tcp, events } = await connected(peer));
 	const before = events.list.length;
 	tcp.close();
@@ -25,7 +26,7 @@ export default async function (peer, say) {
 	await quiet(200);
 	say(`data and FIN after close(): callbacks ${events.list.length - before}`);
 
-	({ tcp, events } = await connected(peer));
+	({ tcp } = await connected(peer));
 	tcp.write(bytes("bye\n"));
 	tcp.close();
 	say(`write "bye\\n" then close(): peer sees ${JSON.stringify(await peer.call("ended"))}`);

@@ -1,6 +1,6 @@
 // embedded:io/socket/udp (test/runtime/udp.test.ts), with a node:dgram peer on 127.0.0.1.
 import UDP from "embedded:io/socket/udp";
-import { Events, bytes, describe, text, thrown } from "peer";
+import { Events, bytes, describe, thrown } from "peer";
 
 export default async function (peer, say) {
 	const peerPort = await peer.call("udp-peer");
