@@ -77,6 +77,57 @@ export function defaultSettings(): Settings {
   };
 }
 
+/**
+ * The XS heap of linklab on the ESP32: manifest.json "platforms.esp32.creation", fixed (incremental 0), so the board
+ * stops with `XS abort: memory full` at a known point instead of when the system heap Wi-Fi and lwIP share runs
+ * out. Slots are counted, not bytes: 16 bytes each on the ESP32, 32 on 64-bit lin. test/unit/settings.test.ts
+ * checks that these agree with manifest.json.
+ */
+export const XS_HEAP = { slots: 7808, chunkBytes: 32768 };
+
+/**
+ * What the firmware takes from that heap, measured live (after a full collection) on real XS 17 (Moddable SDK
+ * 8.2.3, lin) by bench/xs-device-memory.ts; docs/performance.md, "XS memory on the device". Chunk bytes are lin's,
+ * an upper bound for the ESP32 (smaller pointers and slots inside chunks).
+ */
+export const XS_COST = {
+  /** Both roles booted (server listening, client started), no session: 3,342 slots and 1,337 chunk bytes measured. */
+  bootSlots: 3350,
+  bootChunkBytes: 1400,
+  /** One TCP connection on the server, online or still handshaking: slots (198 measured, the same whatever maxLine). */
+  connectionSlots: 198,
+  /** ... and chunk bytes besides its maxLine-byte line buffer (158 measured). */
+  connectionChunkBytes: 160,
+  /** An online session's send queue may hold up to this many times maxLine (modules/server.ts: queueMax). */
+  queueLines: 8,
+};
+
+/**
+ * The share of each heap the model may fill; the rest is for garbage between collections and what was not measured
+ * (the ESP32's own modules, the slots of lines waiting in a send queue). Measured, the heap holds 24 connections
+ * where the model's worst case for maxClients 8 counts 16 (docs/performance.md).
+ */
+export const XS_FILL = 0.85;
+
+/**
+ * The largest maxClients whose worst case fits XS_FILL of the heap: maxClients sessions online plus as many pending
+ * handshakes (the server's budget for them is maxClients; at most maxClients - 1 of them while maxClients are online,
+ * so 2 x maxClients also covers one being refused), every online one with a full send queue. 8 up to maxLine 298
+ * (the default is 256), 4 at 512, 2 at 1024, 1 at 2048, and 0 from maxLine 2614 on, where not even one client fits.
+ */
+export function maxClientsFitting(maxLine: number): number {
+  const slots = Math.floor((XS_HEAP.slots * XS_FILL - XS_COST.bootSlots) / (2 * XS_COST.connectionSlots));
+  const perClient = 2 * (XS_COST.connectionChunkBytes + maxLine) + XS_COST.queueLines * maxLine;
+  const chunks = Math.floor((XS_HEAP.chunkBytes * XS_FILL - XS_COST.bootChunkBytes) / perClient);
+  return Math.max(0, Math.min(slots, chunks));
+}
+
+/** The longest maxLine with which one client fits (maxClientsFitting >= 1): 2613. */
+export function maxLineFitting(): number {
+  const perClientBytes = XS_HEAP.chunkBytes * XS_FILL - XS_COST.bootChunkBytes - 2 * XS_COST.connectionChunkBytes;
+  return Math.floor(perClientBytes / (2 + XS_COST.queueLines));
+}
+
 type IntRule = { min: number; max: number; zeroOff?: boolean };
 
 const show = (value: unknown): string => (typeof value === "string" ? value : typeof value === "number" || typeof value === "boolean" ? String(value) : typeof value);
@@ -112,7 +163,7 @@ export function readSettings(config: Record<string, unknown>): SettingsResult {
     }
   };
 
-  const int = (key: keyof Settings & string, rule: IntRule): void => {
+  const int = (key: keyof Settings, rule: IntRule): void => {
     const raw = get(key);
     if (raw === undefined) return;
     const n = toInt(raw);
@@ -123,7 +174,7 @@ export function readSettings(config: Record<string, unknown>): SettingsResult {
       problems.push({ key, value: show(raw), allowed, using: String(defaults[key]) });
     }
   };
-  const str = (key: keyof Settings & string, check: (s: string) => boolean, allowed: string, fallback: "default" | "disable"): boolean => {
+  const str = (key: keyof Settings, check: (s: string) => boolean, allowed: string, fallback: "default" | "disable"): boolean => {
     const raw = get(key);
     if (raw === undefined) return true;
     if (typeof raw === "string" && check(raw)) {
@@ -178,5 +229,31 @@ export function readSettings(config: Record<string, unknown>): SettingsResult {
   };
   ordered("heartbeatMs", "timeoutMs", true);
   ordered("backoffBaseMs", "backoffMaxMs", false);
+
+  // A server must fit its worst case into the XS heap (maxClientsFitting): more clients than that are refused and
+  // the most that fit is used; a maxLine with which not even one fits falls back to the default, and maxClients to
+  // what fits with that.
+  if (settings.role !== "client") {
+    const fits = maxClientsFitting(settings.maxLine);
+    if (fits < 1) {
+      problems.push({
+        key: "maxLine",
+        value: String(settings.maxLine),
+        allowed: "an integer 64.." + maxLineFitting() + " (what the XS heap holds for one client)",
+        using: "maxLine=" + defaults.maxLine + " maxClients=" + Math.min(settings.maxClients, maxClientsFitting(defaults.maxLine)),
+      });
+      settings.maxLine = defaults.maxLine;
+    }
+    const most = maxClientsFitting(settings.maxLine);
+    if (fits >= 1 && settings.maxClients > most) {
+      problems.push({
+        key: "maxClients",
+        value: String(settings.maxClients),
+        allowed: "an integer 1.." + most + " (what the XS heap holds with maxLine=" + settings.maxLine + ")",
+        using: String(most),
+      });
+    }
+    settings.maxClients = Math.min(settings.maxClients, most);
+  }
   return { settings, problems, disabled };
 }

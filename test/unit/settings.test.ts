@@ -1,8 +1,10 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
-import { defaultSettings, readSettings } from "linklab/settings";
+import { defaultSettings, maxClientsFitting, maxLineFitting, readSettings, XS_HEAP } from "linklab/settings";
 
-const manifestConfig = JSON.parse(readFileSync(new URL("../../manifest.json", import.meta.url), "utf8")).config as Record<string, unknown>;
+type Creation = { chunk: { initial: number; incremental: number }; heap: { initial: number; incremental: number } };
+const manifest = JSON.parse(readFileSync(new URL("../../manifest.json", import.meta.url), "utf8")) as { config: Record<string, unknown>; platforms: { esp32: { creation: Creation } } };
+const manifestConfig = manifest.config;
 
 describe("linklab/settings", () => {
   it("has the same defaults as manifest.json config, key for key", () => {
@@ -84,5 +86,52 @@ describe("linklab/settings", () => {
     assert.deepEqual(readSettings({}).settings, defaultSettings());
     const hostile = new Proxy({}, { get() { throw new Error("boom"); } });
     assert.doesNotThrow(() => readSettings(hostile));
+  });
+
+  describe("maxClients and the XS heap (manifest.json platforms.esp32.creation)", () => {
+    it("counts with the heap manifest.json gives the esp32: fixed, chunk bytes and slots as XS_HEAP says", () => {
+      const creation = manifest.platforms.esp32.creation;
+      assert.deepEqual(
+        { chunk: creation.chunk, heap: creation.heap },
+        { chunk: { initial: XS_HEAP.chunkBytes, incremental: 0 }, heap: { initial: XS_HEAP.slots, incremental: 0 } },
+      );
+    });
+
+    it("fits the default maxClients with the default maxLine, and no more", () => {
+      assert.equal(maxClientsFitting(defaultSettings().maxLine), defaultSettings().maxClients);
+      assert.deepEqual(readSettings({ ...manifestConfig, maxClients: "8" }).problems, []);
+    });
+
+    it("refuses a maxClients the heap cannot hold, naming the most that fit, and uses that", () => {
+      for (const value of ["9", 16, "4096"]) {
+        const r = readSettings({ ...manifestConfig, maxClients: value });
+        assert.deepEqual(r.problems, [{ key: "maxClients", value: String(value), allowed: "an integer 1..8 (what the XS heap holds with maxLine=256)", using: "8" }]);
+        assert.equal(r.settings.maxClients, 8);
+      }
+    });
+
+    it("holds fewer clients with longer lines (line buffer and send queue grow with maxLine)", () => {
+      assert.deepEqual([64, 256, 512, 1024, 2048].map(maxClientsFitting), [8, 8, 4, 2, 1]);
+      const r = readSettings({ ...manifestConfig, maxLine: "512" });
+      assert.deepEqual(r.problems, [{ key: "maxClients", value: "8", allowed: "an integer 1..4 (what the XS heap holds with maxLine=512)", using: "4" }]);
+      assert.equal(r.settings.maxLine, 512);
+      assert.equal(r.settings.maxClients, 4);
+      assert.deepEqual(readSettings({ ...manifestConfig, maxLine: "1024", maxClients: "2" }).problems, []);
+    });
+
+    it("falls back to the default maxLine when not even one client fits it", () => {
+      assert.equal(maxLineFitting(), 2613);
+      assert.equal(maxClientsFitting(maxLineFitting() + 1), 0);
+      const r = readSettings({ ...manifestConfig, maxLine: "4096", maxClients: "3" });
+      assert.deepEqual(r.problems, [{ key: "maxLine", value: "4096", allowed: "an integer 64..2613 (what the XS heap holds for one client)", using: "maxLine=256 maxClients=3" }]);
+      assert.equal(r.settings.maxLine, 256);
+      assert.equal(r.settings.maxClients, 3);
+    });
+
+    it("leaves maxClients alone on a client-only board (it runs no server)", () => {
+      const r = readSettings({ ...manifestConfig, role: "client", maxClients: "50", maxLine: "4096" });
+      assert.deepEqual(r.problems, []);
+      assert.equal(r.settings.maxClients, 50);
+    });
   });
 });
