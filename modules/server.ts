@@ -203,7 +203,7 @@ export class Server {
     if (online >= this.#options.maxClients) {
       // No HELLO could be taken now: say so at once instead of holding a pending slot.
       this.stats.refusedBusy++;
-      session.refuse("busy", "server has " + online + " clients online, max " + this.#options.maxClients);
+      session.refuse("busy", "server has " + online + " clients online, max " + this.#options.maxClients, "busy", false);
       return;
     }
     this.#makeRoom(session);
@@ -374,15 +374,18 @@ class Session {
     this.#send({ type: "ERR", code, text });
   }
 
-  /** ERR and close (FIN after the ERR line). */
-  refuse(code: ErrCode, text: string, reason: string = code): void {
+  /**
+   * ERR and close (FIN after the ERR line). `linger` false: do not wait for an ERR line still queued (it is dropped),
+   * so a connection turned away in a burst holds no memory; an ERR the socket took at once still goes out first.
+   */
+  refuse(code: ErrCode, text: string, reason: string = code, linger = true): void {
     this.#err(code, text, true);
-    this.#close(reason, true);
+    this.#close(reason, linger);
   }
 
   /** A newer connection needs this pending handshake's slot (the ERR line and `reason=evicted` tell the story). */
   evict(text: string): void {
-    this.refuse("busy", text, "evicted");
+    this.refuse("busy", text, "evicted", false);
   }
 
   /**

@@ -64,7 +64,7 @@ export function clientCycles(cycles: number): { state: string; sockets: number; 
   return { state: client!.state, sockets: net!.sockets.length, pingsSent, pongs, echoOk, lines };
 }
 
-/** A listening server with `sessions` clients online (maxClients 16, as lwIP's default of 16 TCP connections). */
+/** A listening server with `sessions` clients online (maxClients 16 here: room for the workload; the board caps maxClients to what its XS heap holds, modules/settings.ts). */
 export function serverStart(sessions: number): { online: number } {
   clock = new FakeClock();
   net = new FakeNet();
