@@ -82,6 +82,19 @@ export class Events {
 	}
 }
 
+/**
+ * A TCP client of the board connected to a fresh peer server, with its callbacks recorded: resolves once connected
+ * (the first onWritable, whose count is `writable`) and accepted by the peer.
+ */
+export async function connected(peer, options = {}) {
+	const port = await peer.call("tcp-server");
+	const events = new Events();
+	const tcp = new TCP({ address: "127.0.0.1", port, onReadable: events.on("readable"), onWritable: events.on("writable"), onError: events.on("error"), ...options });
+	const [writable] = await events.wait("writable");
+	await peer.call("accepted");
+	return { tcp, events, writable };
+}
+
 /** The connection to the peer service. */
 export class Peer {
 	#tcp;

@@ -1,15 +1,5 @@
 // embedded:io/socket/tcp: closing (test/runtime/tcp.test.ts, "closing").
-import TCP from "embedded:io/socket/tcp";
-import { Events, bytes, quiet, thrown } from "peer";
-
-async function connected(peer) {
-	const port = await peer.call("tcp-server");
-	const events = new Events();
-	const tcp = new TCP({ address: "127.0.0.1", port, onReadable: events.on("readable"), onWritable: events.on("writable"), onError: events.on("error") });
-	await events.wait("writable");
-	await peer.call("accepted");
-	return { tcp, events };
-}
+import { bytes, connected, quiet, thrown } from "peer";
 
 export default async function (peer, say) {
 	let { tcp } = await connected(peer);

@@ -1,15 +1,6 @@
 // embedded:io/socket/tcp: writing (test/runtime/tcp.test.ts, "writing").
 import TCP from "embedded:io/socket/tcp";
-import { Events, bytes, thrown } from "peer";
-
-async function connected(peer, options = {}) {
-	const port = await peer.call("tcp-server");
-	const events = new Events();
-	const tcp = new TCP({ address: "127.0.0.1", port, onReadable: events.on("readable"), onWritable: events.on("writable"), onError: events.on("error"), ...options });
-	const [writable] = await events.wait("writable");
-	await peer.call("accepted");
-	return { tcp, events, writable };
-}
+import { bytes, connected, thrown } from "peer";
 
 export default async function (peer, say) {
 	const early = new TCP({ address: "127.0.0.1", port: await peer.call("closed-port") });
