@@ -12,7 +12,11 @@ export type BeaconSenderOptions = { id: string; tcpPort: () => number; beaconMs:
 export type BeaconDeps = { UDP: UdpClass; timers: Timers; clock: Clock; log: TagLog };
 
 export class BeaconSender {
-  state: "stopped" | "sending" | "closed" = "stopped";
+  #state: "stopped" | "sending" | "closed" = "stopped";
+  /** Changed only by #enter. */
+  get state(): "stopped" | "sending" | "closed" {
+    return this.#state;
+  }
   seq = 0;
   sent = 0;
   failed = 0;
@@ -66,9 +70,9 @@ export class BeaconSender {
   }
 
   #enter(next: "stopped" | "sending" | "closed", reason: string): void {
-    if (next === this.state) return;
-    this.#deps.log.state("D", EV.beacon.state, this.state, next, { reason });
-    this.state = next;
+    if (next === this.#state) return;
+    this.#deps.log.state("D", EV.beacon.state, this.#state, next, { reason });
+    this.#state = next;
   }
 
   /** The beacon this sender would send now. */
@@ -104,7 +108,11 @@ function isMulticast(address: string | undefined): address is string {
 export type HeardBeacon = { beacon: Beacon; from: string };
 
 export class BeaconListener {
-  state: "stopped" | "listening" | "closed" = "stopped";
+  #state: "stopped" | "listening" | "closed" = "stopped";
+  /** Changed only by #enter. */
+  get state(): "stopped" | "listening" | "closed" {
+    return this.#state;
+  }
   heard = 0;
   ignored = 0;
   #options: BeaconListenerOptions;
@@ -137,7 +145,7 @@ export class BeaconListener {
       return;
     }
     this.#udp = udp;
-    this.state = "listening";
+    this.#enter("listening", "start");
     const group = this.#options.beaconAddress;
     if (isMulticast(group)) {
       try {
@@ -157,12 +165,18 @@ export class BeaconListener {
     } catch {
       // already closed
     }
-    if (this.state === "listening") this.state = "stopped";
+    if (this.#state === "listening") this.#enter("stopped", "stop");
   }
 
   close(): void {
     this.stop();
-    this.state = "closed";
+    this.#enter("closed", "close");
+  }
+
+  #enter(next: "stopped" | "listening" | "closed", reason: string): void {
+    if (next === this.#state) return;
+    this.#deps.log.state("D", EV.beacon.state, this.#state, next, { reason });
+    this.#state = next;
   }
 
   #readable(udp: UdpSocket, packets: number): void {

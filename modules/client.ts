@@ -61,7 +61,11 @@ export type ClientState =
 const MAX_INFLIGHT = 256;
 
 export class Client {
-  state: ClientState = "idle";
+  #state: ClientState = "idle";
+  /** Changed only by #enter. */
+  get state(): ClientState {
+    return this.#state;
+  }
   readonly stats = {
     attempts: 0,
     connected: 0,
@@ -221,7 +225,7 @@ export class Client {
   #enter(next: ClientState, reason: string, fields?: StateFields): void {
     if (next === this.state) return;
     this.#log.state("I", EV.client.state, this.state, next, { reason, ...fields });
-    this.state = next;
+    this.#state = next;
   }
 
   #clearRetry(): void {

@@ -17,8 +17,16 @@ export type LinkOptions = { ssid: string; password: string; connectTimeoutMs?: n
 export type LinkDeps = { wifi?: Wifi; getAddress: () => string | undefined; timers: Timers; clock: Clock; log: TagLog; random: () => number };
 
 export class Link {
-  state: LinkState = "idle";
-  address: string | undefined;
+  #state: LinkState = "idle";
+  /** Changed only by #enter. */
+  get state(): LinkState {
+    return this.#state;
+  }
+  #up: string | undefined;
+  /** The board's address while the link is up; changed only with the state. */
+  get address(): string | undefined {
+    return this.#up;
+  }
   #options: LinkOptions;
   #deps: LinkDeps;
   #listeners: LinkListener[] = [];
@@ -47,7 +55,7 @@ export class Link {
       const address = this.#address();
       this.#deps.log.i(EV.wifi.noSsid, { ip: address });
       this.#watch();
-      this.address = address;
+      this.#up = address;
       this.#enter("up", "no-ssid");
       this.#announce({ up: true, address });
       return;
@@ -60,7 +68,7 @@ export class Link {
     if (address !== "0.0.0.0") {
       this.#deps.log.i(EV.wifi.joinedAtBoot, { ssid: this.#options.ssid, ip: address });
       this.#watch();
-      this.address = address;
+      this.#up = address;
       this.#enter("up", "joined-at-boot");
       this.#announce({ up: true, address });
       return;
@@ -108,7 +116,7 @@ export class Link {
   #enter(next: LinkState, reason: string): void {
     if (next === this.state) return;
     this.#deps.log.state("I", EV.wifi.state, this.state, next, { reason });
-    this.state = next;
+    this.#state = next;
   }
 
   #announce(event: LinkEvent): void {
@@ -184,14 +192,14 @@ export class Link {
       this.#deps.timers.clear(this.#timer);
       this.#timer = undefined;
       this.#backoff.reset();
-      this.address = address;
+      this.#up = address;
       this.#deps.log.i(EV.wifi.gotIp, { ip: address, afterMs: this.#deps.clock() - this.#attemptStartMs });
       this.#enter("up", "gotIP");
       this.#announce({ up: true, address });
     } else if (message === "lostIP" || message === "disconnect") {
       const wasUp = this.state === "up";
       this.#deps.log.w(message === "lostIP" ? EV.wifi.lostIp : EV.wifi.disconnected, { ssid: this.#options.ssid });
-      this.address = undefined;
+      this.#up = undefined;
       if (wasUp) {
         this.#enter(this.#options.ssid ? "waiting" : "down", message);
         this.#announce({ up: false, reason: message === "lostIP" ? "lost-ip" : "wifi-disconnect" });

@@ -44,7 +44,11 @@ const MAX_PENDING_PER_PEER = 4;
 const ACCEPT_BATCH = 8;
 
 export class Server {
-  state: ServerState = "stopped";
+  #state: ServerState = "stopped";
+  /** Changed only by #enter. */
+  get state(): ServerState {
+    return this.#state;
+  }
   readonly stats = { accepted: 0, handshakes: 0, refusedBusy: 0, evicted: 0, refusedAuth: 0, helloTimeouts: 0, silentClosed: 0, tooManyErrors: 0, replaced: 0, errSent: 0, echoes: 0, pings: 0, pushes: 0 };
   #options: ServerOptions;
   #deps: ServerDeps;
@@ -159,7 +163,7 @@ export class Server {
   #enter(next: ServerState, reason: string, fields?: EventFields<(typeof EV.server.state.keys)[number]>): void {
     if (next === this.state) return;
     this.#log.state("I", EV.server.state, this.state, next, { reason, ...fields });
-    this.state = next;
+    this.#state = next;
   }
 
   /**
@@ -299,7 +303,11 @@ class Session {
   readonly peer: string;
   /** The peer's IP address, without the port: what the pending-handshake limit per address counts. */
   readonly address: string;
-  state: SessionState = "handshaking";
+  #state: SessionState = "handshaking";
+  /** Changed only by #enter. */
+  get state(): SessionState {
+    return this.#state;
+  }
   clientId: string | undefined;
   #ctx: SessionContext;
   #conn: LineConnection;
@@ -351,7 +359,7 @@ class Session {
   #enter(next: SessionState, reason: string, fields?: EventFields<(typeof EV.server.sessionState.keys)[number]>): void {
     if (next === this.state) return;
     this.#ctx.log.state("I", EV.server.sessionState, this.state, next, { reason, ...fields, session: this.number, client: this.clientId, peer: this.peer });
-    this.state = next;
+    this.#state = next;
     if (next === "closed") this.#ctx.removed(this);
   }
 
