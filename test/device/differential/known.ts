@@ -40,7 +40,7 @@ export const known: KnownDifference[] = [
     case: "tcp-close",
     lin: 'close() with received data unread: peer sees {"end":"FIN","data":""}',
     host: 'close() with received data unread: peer sees {"end":"RST","data":""}',
-    why: "lin has already read the bytes out of the kernel into its own buffer, so close() sends FIN; lwIP's tcp_close sends RST when the pcb holds data the app never took (RFC 1122 4.2.2.13)",
+    why: "lin has already read the bytes out of the kernel into its own buffer, so close() sends FIN; lwIP's tcp_close sends RST when the pcb holds data the app never took (RFC 1122, Closing a Connection)",
   },
   {
     case: "listener-bind",
