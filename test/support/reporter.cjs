@@ -1,4 +1,5 @@
-// Mocha's spec reporter, plus the plain closing line CI counts: "N passed, N failed" (", N skipped" when any).
+// Mocha's spec reporter, plus the plain closing line CI counts: "N passed, N failed", always the last line (skipped
+// tests, when any, are counted on the line before it).
 const Mocha = require("mocha");
 const { Spec } = Mocha.reporters;
 
@@ -7,8 +8,8 @@ class LinklabReporter extends Spec {
     super(runner, options);
     runner.once(Mocha.Runner.constants.EVENT_RUN_END, () => {
       const { passes, failures, pending } = this.stats;
-      const skipped = pending ? `, ${pending} skipped` : "";
-      process.stdout.write(`\n${passes} passed, ${failures} failed${skipped}\n`);
+      const skipped = pending ? `${pending} skipped\n` : "";
+      process.stdout.write(`\n${skipped}${passes} passed, ${failures} failed\n`);
     });
   }
 }
