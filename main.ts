@@ -9,7 +9,7 @@ import Net from "net";
 import config from "mc/config";
 import { EV, TAG } from "linklab/events";
 import { guard, Log } from "linklab/log";
-import { readSettings } from "linklab/settings";
+import { CLIENT_KEYS, pick, readSettings, SERVER_KEYS } from "linklab/settings";
 import { Link } from "linklab/link";
 import { Server } from "linklab/server";
 import { Client } from "linklab/client";
@@ -63,18 +63,7 @@ const link = new Link({ ssid: settings.ssid, password: settings.password }, { wi
 
 if (runServer) {
   const server = new Server(
-    {
-      id,
-      port: settings.port,
-      token: settings.token,
-      maxClients: settings.maxClients,
-      maxLine: settings.maxLine,
-      handshakeMs: settings.handshakeMs,
-      heartbeatMs: settings.heartbeatMs,
-      timeoutMs: settings.timeoutMs,
-      pushMs: settings.pushMs,
-      logEvery: settings.heartbeatLogEvery,
-    },
+    { id, logEvery: settings.heartbeatLogEvery, ...pick(settings, SERVER_KEYS) },
     { Listener: BoardListener, TCP: BoardTCP, timers, clock, log: log.tag(TAG.server) },
   );
   const beacon = new BeaconSender(
@@ -94,24 +83,7 @@ if (runServer) {
 
 if (runClient) {
   const client = new Client(
-    {
-      id,
-      server: settings.server,
-      port: settings.port,
-      token: settings.token,
-      maxLine: settings.maxLine,
-      handshakeMs: settings.handshakeMs,
-      heartbeatMs: settings.heartbeatMs,
-      timeoutMs: settings.timeoutMs,
-      echoMs: settings.echoMs,
-      outboxMax: settings.outboxMax,
-      mode: settings.mode,
-      backoffBaseMs: settings.backoffBaseMs,
-      backoffMaxMs: settings.backoffMaxMs,
-      connectTimeoutMs: settings.connectTimeoutMs,
-      tcpKeepaliveS: settings.tcpKeepaliveS,
-      logEvery: settings.heartbeatLogEvery,
-    },
+    { id, logEvery: settings.heartbeatLogEvery, ...pick(settings, CLIENT_KEYS) },
     { TCP: BoardTCP, timers, clock, log: log.tag(TAG.client), random, resolve: (host, callback) => Net.resolve(host, (_name, address) => callback(address)) },
   );
   const listener =

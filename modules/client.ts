@@ -11,29 +11,16 @@ import { checkIntervalMs, ranLate, verdict } from "linklab/heartbeat";
 import { Sampler, type EventFields, type TagLog } from "linklab/log";
 import type { Clock, TcpClass, TcpKeepalive, TimerId, Timers } from "linklab/ports";
 import { formatMessage, isIPv4, parseLine, type Message } from "linklab/protocol";
+import type { ClientSettings } from "linklab/settings";
 
 /** What a state change of the client may carry (the catalogue entry's keys). */
 type StateFields = EventFields<(typeof EV.client.state.keys)[number]>;
 
-export type ClientOptions = {
-  id: string;
-  /** "auto" (discover by beacon), an IPv4 address or a host name. */
-  server: string;
-  port: number;
-  token: string;
-  maxLine: number;
-  handshakeMs: number;
-  heartbeatMs: number;
-  timeoutMs: number;
-  echoMs: number;
-  outboxMax: number;
-  mode: "persistent" | "short";
-  backoffBaseMs: number;
-  backoffMaxMs: number;
-  connectTimeoutMs: number;
-  tcpKeepaliveS: number;
-  logEvery: number;
-};
+/**
+ * The client's settings (linklab/settings CLIENT_KEYS: `server` is "auto" to discover by beacon, an IPv4 address or
+ * a host name), its protocol id, and how often routine lines are logged.
+ */
+export type ClientOptions = ClientSettings & { id: string; logEvery: number };
 export type ClientDeps = {
   TCP: TcpClass;
   timers: Timers;

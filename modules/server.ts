@@ -12,19 +12,10 @@ import { checkIntervalMs, ranLate, verdict } from "linklab/heartbeat";
 import { guard, RateLimiter, Sampler, type EventFields, type Level, type TagLog } from "linklab/log";
 import type { Clock, ListenerClass, ListenerSocket, TcpClass, TcpSocket, TimerId, Timers } from "linklab/ports";
 import { formatMessage, parseLine, type ErrCode, type Message } from "linklab/protocol";
+import type { ServerSettings } from "linklab/settings";
 
-export type ServerOptions = {
-  id: string;
-  port: number;
-  token: string;
-  maxClients: number;
-  maxLine: number;
-  handshakeMs: number;
-  heartbeatMs: number;
-  timeoutMs: number;
-  pushMs: number;
-  logEvery: number;
-};
+/** The server's settings (linklab/settings SERVER_KEYS), its protocol id, and how often routine lines are logged. */
+export type ServerOptions = ServerSettings & { id: string; logEvery: number };
 export type ServerDeps = { Listener: ListenerClass; TCP: TcpClass; timers: Timers; clock: Clock; log: TagLog };
 export type ServerState = "stopped" | "listening" | "closed";
 export type SessionState = "handshaking" | "online" | "closing" | "closed";
@@ -79,7 +70,10 @@ export class Server {
     this.#pendingPerPeer = Math.max(1, Math.min(MAX_PENDING_PER_PEER, Math.floor(this.#pendingMax / 2)));
   }
 
-  /** The bound port (the configured one, or the ephemeral one when port=0), 0 when not listening. */
+  /**
+   * The bound port, 0 when not listening. port=0 binds an ephemeral one: the tests and the in-process harness use
+   * that; a board's settings refuse 0 (linklab/settings), because its clients and a person with nc need a known port.
+   */
   get port(): number {
     return this.#port;
   }

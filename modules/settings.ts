@@ -37,6 +37,34 @@ export type Settings = {
   heartbeatLogEvery: number;
 };
 
+/** The settings each role takes, named once here: the roles' option types and main.ts derive from these lists. */
+export const SERVER_KEYS = ["port", "token", "maxClients", "maxLine", "handshakeMs", "heartbeatMs", "timeoutMs", "pushMs"] as const;
+export const CLIENT_KEYS = [
+  "server",
+  "port",
+  "token",
+  "maxLine",
+  "handshakeMs",
+  "heartbeatMs",
+  "timeoutMs",
+  "echoMs",
+  "outboxMax",
+  "mode",
+  "backoffBaseMs",
+  "backoffMaxMs",
+  "connectTimeoutMs",
+  "tcpKeepaliveS",
+] as const;
+export type ServerSettings = Pick<Settings, (typeof SERVER_KEYS)[number]>;
+export type ClientSettings = Pick<Settings, (typeof CLIENT_KEYS)[number]>;
+
+/** The named settings, copied (main.ts hands each role its own). */
+export function pick<K extends keyof Settings>(settings: Settings, keys: readonly K[]): Pick<Settings, K> {
+  const out = {} as Pick<Settings, K>;
+  for (const key of keys) out[key] = settings[key];
+  return out;
+}
+
 export type SettingsProblem = { key: string; value: string; allowed: string; using?: string };
 
 export type SettingsResult = {
@@ -191,6 +219,8 @@ export function readSettings(config: Record<string, unknown>): SettingsResult {
   str("id", (s) => s === "" || isId(s), "empty (derived from the board) or 1-32 of A-Z a-z 0-9 . _ -", "default");
   str("ssid", (s) => s.length <= 32, "0-32 characters (empty = link already up)", "default");
   str("password", (s) => s.length <= 64, "0-64 characters", "default");
+  // Not 0: the Server can bind an ephemeral port (tests do), but a board's clients with a fixed server, and a person
+  // typing into nc, need to know it; server=auto clients would learn it from the beacon, the others could not.
   int("port", { min: 1, max: 65535 });
   if (!str("server", (s) => s === "auto" || isHost(s), "auto, an IPv4 address or a host name", "disable")) {
     disabled.push({ part: "client", reason: "bad server" });
