@@ -111,7 +111,7 @@ export function defaultSettings(): Settings {
  * out. Slots are counted, not bytes: 16 bytes each on the ESP32, 32 on 64-bit lin. test/unit/settings.test.ts
  * checks that these agree with manifest.json.
  */
-export const XS_HEAP = { slots: 7808, chunkBytes: 32768 };
+export const XS_HEAP = { slots: 8064, chunkBytes: 32768 };
 
 /**
  * What the firmware takes from that heap, measured live (after a full collection) on real XS 17 (Moddable SDK
@@ -119,9 +119,12 @@ export const XS_HEAP = { slots: 7808, chunkBytes: 32768 };
  * an upper bound for the ESP32 (smaller pointers and slots inside chunks).
  */
 export const XS_COST = {
-  /** Both roles booted (server listening, client started), no session: 3,342 slots and 1,337 chunk bytes measured. */
-  bootSlots: 3350,
-  bootChunkBytes: 1400,
+  /**
+   * Both roles booted (server listening, client started), no session: 3,644 slots and 2,488 chunk bytes measured on
+   * 2026-11-30 (3,342 and 1,337 before the callback guard, private state and derived options).
+   */
+  bootSlots: 3650,
+  bootChunkBytes: 2500,
   /** One TCP connection on the server, online or still handshaking: slots (198 measured, the same whatever maxLine). */
   connectionSlots: 198,
   /** ... and chunk bytes besides its maxLine-byte line buffer (158 measured). */
@@ -141,7 +144,7 @@ export const XS_FILL = 0.85;
  * The largest maxClients whose worst case fits XS_FILL of the heap: maxClients sessions online plus as many pending
  * handshakes (the server's budget for them is maxClients; at most maxClients - 1 of them while maxClients are online,
  * so 2 x maxClients also covers one being refused), every online one with a full send queue. 8 up to maxLine 298
- * (the default is 256), 4 at 512, 2 at 1024, 1 at 2048, and 0 from maxLine 2614 on, where not even one client fits.
+ * (the default is 256), 4 at 512, 2 at 1024, 1 at 2048, and 0 from maxLine 2504 on, where not even one client fits.
  */
 export function maxClientsFitting(maxLine: number): number {
   const slots = Math.floor((XS_HEAP.slots * XS_FILL - XS_COST.bootSlots) / (2 * XS_COST.connectionSlots));
@@ -150,7 +153,7 @@ export function maxClientsFitting(maxLine: number): number {
   return Math.max(0, Math.min(slots, chunks));
 }
 
-/** The longest maxLine with which one client fits (maxClientsFitting >= 1): 2613. */
+/** The longest maxLine with which one client fits (maxClientsFitting >= 1): 2503. */
 export function maxLineFitting(): number {
   const perClientBytes = XS_HEAP.chunkBytes * XS_FILL - XS_COST.bootChunkBytes - 2 * XS_COST.connectionChunkBytes;
   return Math.floor(perClientBytes / (2 + XS_COST.queueLines));

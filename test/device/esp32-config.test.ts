@@ -43,7 +43,7 @@ describe("device: what an esp32 build is given (mcconfig's generated makefile an
 
   const option = (name: string): number => Number(new RegExp(`^${name}=(\\d+)$`, "m").exec(sdkconfig)?.[1]);
 
-  it("creates the fixed XS heap of manifest.json's platforms.esp32.creation (chunk 32768, 7808 slots, no growth)", () => {
+  it("creates the fixed XS heap of manifest.json's platforms.esp32.creation (chunk 32768, 8064 slots, no growth)", () => {
     const creation = /^CREATION = -c (.*)$/m.exec(makefile)?.[1];
     assert.ok(creation, "a CREATION line in the makefile");
     const [chunk, chunkGrowth, slots, slotGrowth] = creation.split(",").map(Number);

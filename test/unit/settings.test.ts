@@ -120,10 +120,10 @@ describe("linklab/settings", () => {
     });
 
     it("falls back to the default maxLine when not even one client fits it", () => {
-      assert.equal(maxLineFitting(), 2613);
+      assert.equal(maxLineFitting(), 2503);
       assert.equal(maxClientsFitting(maxLineFitting() + 1), 0);
       const r = readSettings({ ...manifestConfig, maxLine: "4096", maxClients: "3" });
-      assert.deepEqual(r.problems, [{ key: "maxLine", value: "4096", allowed: "an integer 64..2613 (what the XS heap holds for one client)", using: "maxLine=256 maxClients=3" }]);
+      assert.deepEqual(r.problems, [{ key: "maxLine", value: "4096", allowed: "an integer 64..2503 (what the XS heap holds for one client)", using: "maxLine=256 maxClients=3" }]);
       assert.equal(r.settings.maxLine, 256);
       assert.equal(r.settings.maxClients, 3);
     });
