@@ -174,8 +174,9 @@ export class RateLimiter {
     this.intervalMs = intervalMs;
   }
 
-  take(now: number): number {
-    if (this.#lastMs !== undefined && now - this.#lastMs < this.intervalMs) {
+  /** `always`: a line that must be printed (it ends the story); it still reports, and clears, what was suppressed. */
+  take(now: number, always = false): number {
+    if (!always && this.#lastMs !== undefined && now - this.#lastMs < this.intervalMs) {
       this.#suppressed++;
       return -1;
     }

@@ -60,6 +60,8 @@ export class Server {
   #address = "0.0.0.0";
   #port = 0;
   #heartbeatSampler: Sampler;
+  /** What every session shares with the server: made once, not per accepted connection. */
+  #sessionContext: SessionContext;
 
   constructor(options: ServerOptions, deps: ServerDeps) {
     this.#options = options;
@@ -68,6 +70,7 @@ export class Server {
     this.#heartbeatSampler = new Sampler(options.logEvery);
     this.#pendingMax = Math.max(1, options.maxClients);
     this.#pendingPerPeer = Math.max(1, Math.min(MAX_PENDING_PER_PEER, Math.floor(this.#pendingMax / 2)));
+    this.#sessionContext = this.#context();
   }
 
   /**
@@ -188,16 +191,19 @@ export class Server {
     this.stats.accepted++;
     let session: Session;
     try {
-      session = new Session(this.#nextSession++, socket, this.#context());
+      session = new Session(this.#nextSession++, socket, this.#sessionContext);
     } catch (error) {
       this.#log.w(EV.server.cannotAdopt, { error: String(error) });
       return;
     }
-    let active = 0;
-    for (const s of this.#sessions) if (s.state === "handshaking" || s.state === "online") active++;
+    let pending = 0;
+    let online = 0;
+    for (const s of this.#sessions) {
+      if (s.state === "handshaking") pending++;
+      else if (s.state === "online") online++;
+    }
     this.#sessions.add(session);
-    this.#log.i(EV.server.accepted, { session: session.number, proto: "tcp", local: this.local, peer: session.peer, sessions: active + 1 });
-    const online = this.onlineCount();
+    this.#log.i(EV.server.accepted, { session: session.number, proto: "tcp", local: this.local, peer: session.peer, sessions: pending + online + 1 });
     if (online >= this.#options.maxClients) {
       // No HELLO could be taken now: say so at once instead of holding a pending slot.
       this.stats.refusedBusy++;
@@ -245,7 +251,6 @@ export class Server {
       log: this.#log,
       stats: this.stats,
       heartbeatSampler: this.#heartbeatSampler,
-      local: this.local,
       removed: (s) => this.#sessions.delete(s),
       onlineOthers: (s) => {
         let n = 0;
@@ -283,7 +288,6 @@ type SessionContext = {
   log: TagLog;
   stats: Server["stats"];
   heartbeatSampler: Sampler;
-  local: string;
   removed(session: Session): void;
   /** Sessions online for other client ids (a HELLO for an id already online replaces it, so it takes no new slot). */
   onlineOthers(session: Session): number;
@@ -313,8 +317,6 @@ class Session {
   #badDrainMs = 0;
   #peerSaidBye = false;
   #errLog = new RateLimiter(ERR_LOG_MS);
-  /** What #errLog kept quiet since its last line (it counts them too, privately): the closing ERR line reports it. */
-  #errQuiet = 0;
   #peerErrLog = new RateLimiter(ERR_LOG_MS);
 
   constructor(number: number, socket: TcpSocket, ctx: SessionContext) {
@@ -367,12 +369,8 @@ class Session {
    */
   #err(code: ErrCode, text: string, last = false): void {
     this.#ctx.stats.errSent++;
-    const suppressed = last ? this.#errQuiet : this.#errLog.take(this.#ctx.clock());
-    if (suppressed < 0) this.#errQuiet++;
-    else {
-      this.#errQuiet = 0;
-      this.#log("W", EV.server.sendingErr, { code, text, suppressed: suppressed > 0 ? suppressed : undefined });
-    }
+    const suppressed = this.#errLog.take(this.#ctx.clock(), last);
+    if (suppressed >= 0) this.#log("W", EV.server.sendingErr, { code, text, suppressed: suppressed > 0 ? suppressed : undefined });
     this.#send({ type: "ERR", code, text });
   }
 
