@@ -194,10 +194,6 @@ export function summarize(scenario: Scenario, boards: BoardRecord[], events: Lab
   // power cut can be detected after the power is back); coming back online under the restore that followed the
   // fault it was lost under. When the peer is unknown, or no fault touched the board or its peer, time decides.
   const touched = headers.map((header) => eventTouches(header.name, header.args));
-  const concerns = (i: number, board: string, peer: string | undefined): boolean => {
-    const who = touched[i];
-    return who === "all" || who.includes(board) || (peer !== undefined && who.includes(peer));
-  };
   const lostUnder = new Map<string, number>();
   const serverOf = new Map<string, string>();
   for (const event of events) {
@@ -207,27 +203,33 @@ export function summarize(scenario: Scenario, boards: BoardRecord[], events: Lab
     for (let i = 0; i < headers.length && headers[i].t <= event.t; i++) latest = i;
     if (latest < 0) continue;
     const peer = event.name === "offline" || event.name === "peer-closed" ? event.args[0] : event.name === "lost" || event.name === "online" ? serverOf.get(event.board) : undefined;
-    // Without a known peer, any fault may have been the peer's: fall back to time alone.
-    const related = (i: number): boolean => (peer === undefined && event.name !== "boot" && event.name !== "exit") || concerns(i, event.board, peer);
+    // Without a known peer, any fault may have been the peer's: fall back to time alone (not for a board's own boot
+    // or exit, which only a fault of that board explains).
+    const related = (i: number): boolean => {
+      if (peer === undefined && event.name !== "boot" && event.name !== "exit") return true;
+      const who = touched[i];
+      return who === "all" || who.includes(event.board) || (peer !== undefined && who.includes(peer));
+    };
     let at = latest;
     while (at >= 0 && !related(at)) at--;
-    const anyRelated = at >= 0;
-    if (!anyRelated) at = latest;
+    // The faults that may be this reaction's cause: the related ones, or, when none was, any.
+    const candidate = at >= 0 ? related : () => true;
+    if (at < 0) at = latest;
     if (event.name === "online") {
       // Back online: under the first restore after the fault it was lost under, else under that fault.
       const lost = lostUnder.get(event.board);
       lostUnder.delete(event.board);
       if (lost !== undefined) {
-        let restore = lost;
-        for (let i = lost + 1; i <= latest; i++) if (RESTORES.has(headers[i].name) && (related(i) || !anyRelated)) {
-          restore = i;
-          break;
-        }
-        at = restore;
+        at = lost;
+        for (let i = lost + 1; i <= latest; i++)
+          if (RESTORES.has(headers[i].name) && candidate(i)) {
+            at = i;
+            break;
+          }
       }
     } else if (!FOLLOWS_LATEST.has(event.name)) {
       let cause = at;
-      while (cause >= 0 && (RESTORES.has(headers[cause].name) || (anyRelated && !related(cause)))) cause--;
+      while (cause >= 0 && (RESTORES.has(headers[cause].name) || !candidate(cause))) cause--;
       if (cause >= 0) at = cause;
       if (event.name === "lost" && !lostUnder.has(event.board)) lostUnder.set(event.board, at);
     }
