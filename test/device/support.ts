@@ -1,11 +1,11 @@
 // The device suite's shared parts: the user's Moddable SDK (or why there is none), image builds cached per
 // configuration for the whole run, and free TCP ports. Without an SDK or a display every device test skips, and
 // the suite says so in one line: `skipped: no Moddable SDK at $MODDABLE ...`.
-import { createServer } from "node:net";
 import { buildApp, type BuildOptions, type BuildResult } from "../../host-sim/moddable/build.ts";
 import { mcsimMissing } from "../../host-sim/moddable/mcsim.ts";
 import { ModdableBoard } from "../../host-sim/moddable/run.ts";
 import { findSdk, isSdk, type Sdk } from "../../host-sim/moddable/sdk.ts";
+import { freeTcpPort } from "../support/ports.ts";
 
 const found = findSdk();
 export const sdk: Sdk | undefined = isSdk(found) ? found : undefined;
@@ -48,12 +48,5 @@ export async function stopBoards(): Promise<void> {
 
 /** A TCP port free on every address (mcsim's sockets bind INADDR_ANY), found by binding 0.0.0.0:0. */
 export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen({ host: "0.0.0.0", port: 0, exclusive: true }, () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
+  return freeTcpPort("0.0.0.0");
 }

@@ -4,35 +4,19 @@
 // fail and back off, and it recovers as soon as a real beacon arrives.
 import { strict as assert } from "node:assert";
 import { createSocket, type Socket as DgramSocket } from "node:dgram";
-import { createServer } from "node:net";
 import { BeaconListener, type HeardBeacon } from "linklab/beacon";
 import { formatBeacon, type Beacon } from "linklab/protocol";
 import UDP from "../../host-sim/runtime/udp.ts";
 import { Lab } from "../../host-sim/harness/lab.ts";
 import { seededRandom } from "../../host-sim/seeded-random.ts";
+import { freeTcpPort, freeUdpPort } from "../support/ports.ts";
 import { until } from "./peer.ts";
 
 const fast = { heartbeatMs: 200, timeoutMs: 600, handshakeMs: 300 };
 
-/** A port with nothing bound to it right now (bound and released at once), for UDP or TCP. */
+/** A port with nothing bound to it right now, for UDP or TCP. */
 function freePort(kind: "udp" | "tcp"): Promise<number> {
-  return new Promise((resolve, reject) => {
-    if (kind === "udp") {
-      const s = createSocket("udp4");
-      s.once("error", reject);
-      s.bind(0, "127.0.0.1", () => {
-        const { port } = s.address();
-        s.close(() => resolve(port));
-      });
-    } else {
-      const s = createServer();
-      s.once("error", reject);
-      s.listen(0, "127.0.0.1", () => {
-        const address = s.address();
-        s.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-      });
-    }
-  });
+  return kind === "udp" ? freeUdpPort() : freeTcpPort();
 }
 
 class Spoofer {

@@ -7,6 +7,7 @@ import TCP, { TCP_SND_BUF } from "../../host-sim/runtime/tcp.ts";
 import { board } from "../../host-sim/runtime/board.ts";
 import { gates } from "../../host-sim/runtime/gate.ts";
 import { useBoard } from "../support/board.ts";
+import { freeTcpPort } from "../support/ports.ts";
 import { deferred, Recorder, waitFor, within } from "../support/wait.ts";
 
 interface Peer {
@@ -30,13 +31,7 @@ async function peer(host = "127.0.0.1"): Promise<Peer> {
 }
 
 /** A port with nothing listening: bound, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+const closedPort = (): Promise<number> => freeTcpPort();
 
 /** A TCP client whose callbacks are recorded, connected to a node:net peer. */
 async function connected(options: Record<string, unknown> = {}): Promise<{ tcp: TCP; events: Recorder; remote: Socket; peer: Peer }> {

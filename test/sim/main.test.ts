@@ -1,31 +1,8 @@
 // main.ts as a person runs it: `linklab run key=value ...` boots the firmware as one simulated board; with
 // role=both its client finds its own server by beacon and goes online; bad config is reported, not fatal.
 import { strict as assert } from "node:assert";
-import { createSocket } from "node:dgram";
-import { createServer } from "node:net";
 import { linklab, type Child } from "../support/child.ts";
-
-function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket("udp4");
-    socket.once("error", reject);
-    socket.bind(0, "127.0.0.1", () => {
-      const port = socket.address().port;
-      socket.close(() => resolve(port));
-    });
-  });
-}
+import { freeTcpPort, freeUdpPort } from "../support/ports.ts";
 
 /** Booting compiles the firmware with ts-node: allow for a loaded machine. */
 const BOOT_MS = 40_000;

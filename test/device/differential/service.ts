@@ -5,6 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { createSocket, type Socket as DgramSocket } from "node:dgram";
 import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { freeTcpPort } from "../../support/ports.ts";
 
 const WAIT_MS = 3000;
 const HOST = "127.0.0.1";
@@ -90,13 +91,8 @@ class Session {
         await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
         return (server.address() as AddressInfo).port;
       }
-      case "closed-port": {
-        const server = createServer();
-        await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
-        const { port } = server.address() as AddressInfo;
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        return port;
-      }
+      case "closed-port":
+        return freeTcpPort(HOST);
       case "accepted": {
         const count = Number(args[0] ?? 1);
         return this.until(() => (this.#conns.length >= count ? this.#conns.length : undefined));
