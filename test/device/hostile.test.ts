@@ -1,7 +1,7 @@
 // The hardening issue's four attacks (test/hostile/attacks.ts) against the firmware built by mcconfig for lin, with
 // the esp32's fixed XS heap, and run on mcsim: real XS and Moddable's own sockets, listening on every address
 // (INADDR_ANY) of this machine, reached on 127.0.0.1 only. The same attacks run against the host runtime in test/hostile/attacks.test.ts; both must hold.
-import { creationApp, esp32Creation } from "../../bench/xs-device-memory.ts";
+import { creationApp, esp32Creation } from "../../host-sim/moddable/xs-memory.ts";
 import { ATTACK_CONFIG, attackSuite, type Target } from "../hostile/attacks.ts";
 import { boot, freePort, image, requireSdk, stopBoards } from "./support.ts";
 

@@ -17,7 +17,7 @@ import {
   silentFleet,
   type EchoClient,
   type SilentPeer,
-} from "../../bench/xs-device-memory.ts";
+} from "../../host-sim/moddable/xs-memory.ts";
 import type { ModdableBoard } from "../../host-sim/moddable/run.ts";
 import { defaultSettings, maxClientsFitting, XS_COST, XS_FILL, XS_HEAP } from "../../modules/settings.ts";
 import { boot, freePort, image, requireSdk, stopBoards } from "./support.ts";
