@@ -16,7 +16,7 @@ import tseslint from "typescript-eslint";
 
 const firmware = ["main.ts", "modules/**/*.ts"];
 const host = ["host-sim/**/*.{ts,mts}", "test/**/*.ts", "bench/**/*.ts"];
-const xsApps = ["test/device/**/*.js", "test/fixtures/**/*.js", "test/lab/fixtures/**/*.js"];
+const xsApps = ["test/device/**/*.js", "test/fixtures/**/*.js", "test/engine/fixtures/**/*.js"];
 
 /**
  * The globals XS gives an app (xs/sources, Moddable's modules/base) that these apps use: `trace` prints to the serial

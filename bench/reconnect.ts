@@ -11,7 +11,7 @@ import WiFi from "../host-sim/runtime/wifi.ts";
 import Net from "../host-sim/runtime/net.ts";
 import { board } from "../host-sim/runtime/board.ts";
 import { installGlobals } from "../host-sim/runtime/globals.ts";
-import { Lab } from "../host-sim/harness/lab.ts";
+import { RoleHarness } from "../host-sim/harness/roles.ts";
 import { isMain, pause, standalone, stats, table, type BenchOptions, type BenchResult, type Stats } from "./support.ts";
 
 const wifi: Wifi = { connect: (options, callback) => new WiFi(options, callback), monitor: (callback) => new WiFi(undefined, callback) };
@@ -19,10 +19,10 @@ const wifi: Wifi = { connect: (options, callback) => new WiFi(options, callback)
 /** Firmware defaults (manifest.json config). */
 const DEFAULTS = { heartbeatMs: 1000, timeoutMs: 3000, handshakeMs: 2000, backoffBaseMs: 500, backoffMaxMs: 30000, connectTimeoutMs: 3000 };
 
-/** The ms prefix of a log line (the Lab's clock). */
+/** The ms prefix of a log line (the RoleHarness's clock). */
 const at = (line: string): number => Number(line.trim().split(" ")[0]);
 
-function freePort(lab: Lab): number {
+function freePort(lab: RoleHarness): number {
   const probe = lab.server({}, "tcp.probe");
   probe.start("127.0.0.1");
   const port = probe.port;
@@ -38,7 +38,7 @@ export type WifiRow = { clients: number; trials: number; gotIpToAttemptMs: Stats
  * of the connections, as lwIP on the client would leave them for the server's heartbeat to find).
  */
 export async function afterGotIp(clients: number, trials: number): Promise<WifiRow> {
-  const lab = new Lab("I");
+  const lab = new RoleHarness("I");
   const toAttempt: number[] = [];
   const toOnline: number[] = [];
   const allOnline: number[] = [];
@@ -103,7 +103,7 @@ export type ServerRow = {
 
 /** The server is closed (FIN to every client) and started again on the same port downMs later. */
 export async function afterServerReturn(clients: number, trials: number, downMs: number): Promise<ServerRow> {
-  const lab = new Lab("I");
+  const lab = new RoleHarness("I");
   const allOnline: number[] = [];
   const pendingCap: number[] = [];
   const overStep: number[] = [];

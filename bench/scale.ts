@@ -9,7 +9,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { fileURLToPath } from "node:url";
-import { Lab, RuntimeListener, RuntimeTCP } from "../host-sim/harness/lab.ts";
+import { RoleHarness, RuntimeListener, RuntimeTCP } from "../host-sim/harness/roles.ts";
 import { Server } from "linklab/server";
 import { EV, type LogEvent } from "linklab/events";
 import { eventPattern } from "../host-sim/lab/events.ts";
@@ -103,7 +103,7 @@ export type ScaleRow = {
 /** The child: `clients` firmware Clients of the server at `port`, counting their heartbeats on request. */
 async function clientsChild(clients: number, port: number, rampMs: number): Promise<void> {
   installGlobals();
-  const lab = new Lab("W");
+  const lab = new RoleHarness("W");
   const all: Client[] = [];
   const send = (m: ChildMessage): void => void process.send?.(m);
   for (let i = 0; i < clients; i++) {
@@ -158,7 +158,7 @@ export async function scaleOne(clients: number, windowS: number, progress: (line
   // This process holds one socket per session, the child one per client, plus node's own descriptors.
   const needed = clients + 64;
   if (needed > limit) return { clients, windowS, skipped: `ulimit -n is ${limit}; ${needed} descriptors needed per process` };
-  const lab = new Lab("W");
+  const lab = new RoleHarness("W");
   let child: ChildProcess | undefined;
   try {
     const heapBefore = heapMiB();

@@ -9,7 +9,7 @@ import { cpus, loadavg, totalmem, platform, release } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createServer, connect, type Server as NetServer, type Socket } from "node:net";
-import { Lab } from "../host-sim/harness/lab.ts";
+import { RoleHarness } from "../host-sim/harness/roles.ts";
 
 type Mode = "short" | "persistent";
 const here = dirname(fileURLToPath(import.meta.url));
@@ -98,7 +98,7 @@ function quantile(sorted: number[], q: number): number {
 }
 
 async function run(mode: Mode, messages: number, delayMs: number): Promise<Result> {
-  const lab = new Lab("D");
+  const lab = new RoleHarness("D");
   try {
     const server = lab.server({ id: "srv", heartbeatMs: 1000, timeoutMs: 3000, handshakeMs: 2000, logEvery: 0 });
     server.start("127.0.0.1");

@@ -1,7 +1,7 @@
 // Dead-peer detection by the application heartbeat: the firmware Server (or Client) on the host runtime against raw
 // node:net peers (silent-peers.ts) that talk the protocol and then go silent at a random moment, many trials at
 // once; the figure is the time from the power cut to the verdict in the log.
-import { Lab } from "../../host-sim/harness/lab.ts";
+import { RoleHarness } from "../../host-sim/harness/roles.ts";
 import { eventPattern } from "../../host-sim/lab/events.ts";
 import { EV } from "../../modules/events.ts";
 import { deadline, pause, round, stats, type Stats } from "../support.ts";
@@ -28,7 +28,7 @@ export type DetectionRow = Pair & {
 
 /** The firmware Server detects silent raw clients: `trials` peers at once, each cut at its own random moment. */
 export async function serverDetects(pair: Pair, trials: number): Promise<DetectionRow> {
-  const lab = new Lab("W");
+  const lab = new RoleHarness("W");
   const peers: SilentClient[] = [];
   try {
     const { heartbeatMs, timeoutMs } = pair;
@@ -76,7 +76,7 @@ export async function serverDetects(pair: Pair, trials: number): Promise<Detecti
 
 /** Firmware Clients detect a silent raw server: `trials` clients at once, each connection cut at a random moment. */
 export async function clientDetects(pair: Pair, trials: number): Promise<DetectionRow> {
-  const lab = new Lab("I");
+  const lab = new RoleHarness("I");
   const raw = new SilentServer(pair);
   try {
     const { heartbeatMs, timeoutMs } = pair;

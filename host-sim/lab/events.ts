@@ -80,7 +80,7 @@ export function classify(line: LogLine, peerOf: PeerResolver): { name: string; a
   else if (isEvent(line, EV.server.peerSilent)) out.push({ name: "offline", args: peer ? [peer] : [] });
   else if (isEvent(line, EV.server.handshakeDone)) out.push({ name: "handshake", args: peer ? [peer] : [] });
   else if (PEER_CLOSED.some((event) => isEvent(line, event))) out.push({ name: "peer-closed", args: peer ? [peer] : [] });
-  // The lab's peer fixture (test/lab/fixtures/peer) is not the firmware and speaks plainer words.
+  // The lab's peer fixture (test/engine/fixtures/peer) is not the firmware and speaks plainer words.
   else if (line.tag === "peer" && line.message.startsWith("peer closed")) out.push({ name: "peer-closed", args: peer ? [peer] : [] });
   return out;
 }

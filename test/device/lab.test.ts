@@ -1,10 +1,10 @@
 // The device suite, lab part: boards with engine=moddable in a lab scenario are this firmware built by the user's
 // Moddable SDK for lin (each with its own config compiled in) and run on mcsim, real XS, next to host-simulator
 // boards. A real-XS server serves two host clients through a power cut and a crash; a real-XS client follows a
-// host server through a reboot. Without an SDK or a display, skipped (one line). The refusals: test/lab/engine.test.ts.
+// host server through a reboot. Without an SDK or a display, skipped (one line). The refusals: test/engine/engine.test.ts.
 import assert from "node:assert/strict";
 import type { LabResult } from "../../host-sim/lab/lab.ts";
-import { assertPassed, runInline } from "../lab/support.ts";
+import { assertPassed, runInline } from "../engine/support.ts";
 import { freePort, requireSdk } from "./support.ts";
 
 /** The lab line that starts the clock names each board's engine. */

@@ -7,7 +7,7 @@ import { createSocket, type Socket as DgramSocket } from "node:dgram";
 import { BeaconListener, type HeardBeacon } from "linklab/beacon";
 import { formatBeacon, type Beacon } from "linklab/protocol";
 import UDP from "../../host-sim/runtime/udp.ts";
-import { Lab } from "../../host-sim/harness/lab.ts";
+import { RoleHarness } from "../../host-sim/harness/roles.ts";
 import { seededRandom } from "../../host-sim/seeded-random.ts";
 import { freeTcpPort, freeUdpPort } from "../support/ports.ts";
 import { until } from "./peer.ts";
@@ -38,13 +38,13 @@ const beacon = (fields: Partial<Beacon> = {}): string => formatBeacon({ id: "srv
 
 describe("a beacon listener receiving hostile datagrams", function () {
   this.timeout(10000);
-  let lab: Lab;
+  let lab: RoleHarness;
   let listener: BeaconListener;
   let heard: HeardBeacon[];
   let spoofer: Spoofer;
 
   beforeEach(async () => {
-    lab = new Lab();
+    lab = new RoleHarness();
     heard = [];
     const port = await freePort("udp");
     listener = new BeaconListener({ beaconPort: port, logEvery: 10 }, { UDP, clock: lab.clock, log: lab.log.tag("udp.beacon") }, (h) => heard.push(h));
@@ -116,18 +116,18 @@ describe("a beacon listener receiving hostile datagrams", function () {
 
 describe("a client following beacons", function () {
   this.timeout(15000);
-  let lab: Lab;
+  let lab: RoleHarness;
   let spoofer: Spoofer;
 
   beforeEach(() => {
-    lab = new Lab();
+    lab = new RoleHarness();
   });
   afterEach(() => {
     lab.close();
     assert.deepEqual(lab.aborts, [], "no firmware callback threw");
   });
 
-  async function start(): Promise<{ serverPort: number; client: ReturnType<Lab["client"]>; listener: BeaconListener }> {
+  async function start(): Promise<{ serverPort: number; client: ReturnType<RoleHarness["client"]>; listener: BeaconListener }> {
     const server = lab.server({ id: "srv", logEvery: 10, ...fast });
     server.start("127.0.0.1");
     const beaconPort = await freePort("udp");

@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import { connect, type Socket } from "node:net";
 import type { Server } from "linklab/server";
-import { Lab } from "../../host-sim/harness/lab.ts";
+import { RoleHarness } from "../../host-sim/harness/roles.ts";
 import { until } from "./peer.ts";
 
 /** A raw peer that splits what it receives into lines as they come (cheap for tens of thousands of lines). */
@@ -68,7 +68,7 @@ function sessionOf(server: Server, id: string) {
 
 describe("a simulated server and peers that pipeline", function () {
   this.timeout(40_000);
-  let lab: Lab;
+  let lab: RoleHarness;
   let server: Server;
   const peers: LineReader[] = [];
 
@@ -79,7 +79,7 @@ describe("a simulated server and peers that pipeline", function () {
 
   describe("with the device's default timings", () => {
     beforeEach(() => {
-      lab = new Lab("I");
+      lab = new RoleHarness("I");
       // The firmware's defaults (modules/settings.ts): maxLine 256, heartbeatMs 1000, timeoutMs 3000.
       server = lab.server({ id: "srv", maxLine: 256, handshakeMs: 2000, heartbeatMs: 1000, timeoutMs: 3000, logEvery: 100 });
       server.start("127.0.0.1");
@@ -141,7 +141,7 @@ describe("a simulated server and peers that pipeline", function () {
     const fast = { heartbeatMs: 200, timeoutMs: 600, handshakeMs: 300 };
 
     beforeEach(() => {
-      lab = new Lab("I");
+      lab = new RoleHarness("I");
       server = lab.server({ id: "srv", maxLine: 256, logEvery: 100, ...fast });
       server.start("127.0.0.1");
     });

@@ -8,7 +8,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import type { Client } from "linklab/client";
 import type { Server } from "linklab/server";
-import { Lab } from "../../host-sim/harness/lab.ts";
+import { RoleHarness } from "../../host-sim/harness/roles.ts";
 import { RawPeer, until } from "./peer.ts";
 
 const fast = { heartbeatMs: 200, timeoutMs: 600, handshakeMs: 300 };
@@ -31,7 +31,7 @@ async function retainedBytes(): Promise<number> {
 type HonestMark = { echoOk: number; quietHeartbeats: number };
 
 class Arena {
-  readonly lab = new Lab();
+  readonly lab = new RoleHarness();
   readonly server: Server;
   readonly port: number;
   readonly echoer: Client;
@@ -495,7 +495,7 @@ describe("a simulated server with room for many", function () {
   this.timeout(20000);
 
   it("times out 500 slow peers that never finish their HELLO, each after about handshakeMs", async () => {
-    const lab = new Lab();
+    const lab = new RoleHarness();
     try {
       const server = lab.server({ id: "srv", maxClients: 1000, logEvery: 10, ...fast });
       server.start("127.0.0.1");
@@ -606,7 +606,7 @@ describe("a simulated server whose board stalls", function () {
   this.timeout(10000);
 
   it("reads what its clients sent during a stall longer than timeoutMs before judging them", async () => {
-    const lab = new Lab();
+    const lab = new RoleHarness();
     try {
       const server = lab.server({ id: "srv", logEvery: 10, ...fast });
       server.start("127.0.0.1");

@@ -10,7 +10,7 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { basename } from "node:path";
 import { runLab, type LabResult } from "../../host-sim/lab/lab.ts";
 import { loadScenario } from "../../host-sim/lab/scenario.ts";
-import { assertPassed } from "../lab/support.ts";
+import { assertPassed } from "../engine/support.ts";
 import { limiter } from "../support/limit.ts";
 import { matrixFiles, measure, type MatrixRow } from "./matrix.ts";
 

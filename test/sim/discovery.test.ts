@@ -4,7 +4,7 @@ import { createSocket } from "node:dgram";
 import { BeaconListener, BeaconSender } from "linklab/beacon";
 import type { UdpClass } from "linklab/ports";
 import UDP from "../../host-sim/runtime/udp.ts";
-import { Lab } from "../../host-sim/harness/lab.ts";
+import { RoleHarness } from "../../host-sim/harness/roles.ts";
 
 const RuntimeUDP = UDP as unknown as UdpClass;
 
@@ -20,9 +20,9 @@ function freeUdpPort(): Promise<number> {
 }
 
 describe("discovery by UDP beacon", () => {
-  let lab: Lab;
+  let lab: RoleHarness;
   beforeEach(() => {
-    lab = new Lab();
+    lab = new RoleHarness();
   });
   afterEach(() => lab.close());
 

@@ -1,10 +1,10 @@
-// Test-only helpers over the shared lab (host-sim/harness/lab.ts, which the benches use too): a raw node:net peer
-// that talks the protocol line by line like `nc`, and a Lab that can open one and closes it with the rest.
+// Test-only helpers over the shared lab (host-sim/harness/roles.ts, which the benches use too): a raw node:net peer
+// that talks the protocol line by line like `nc`, and a RoleHarness that can open one and closes it with the rest.
 import { connect, type Socket } from "node:net";
-import { Lab } from "../../host-sim/harness/lab.ts";
+import { RoleHarness } from "../../host-sim/harness/roles.ts";
 
-/** The shared Lab plus raw(port): a person typing protocol lines with nc, closed when the lab closes. */
-export class TestLab extends Lab {
+/** The shared RoleHarness plus raw(port): a person typing protocol lines with nc, closed when the harness closes. */
+export class TestHarness extends RoleHarness {
   raw(port: number): Promise<RawPeer> {
     return RawPeer.connect(port).then((peer) => {
       this.onClose(() => peer.socket.destroy());

@@ -1,11 +1,11 @@
 // Ad-hoc figure, not a test: time from a server power cut (gates held: no FIN, no RST) to the client's "link lost"
 // verdict, over N trials on loopback. Usage: node --import ./host-sim/register.mjs test/sim/measure-detection.ts HB TO N
 import { gates } from "../../host-sim/runtime/gate.ts";
-import { Lab } from "../../host-sim/harness/lab.ts";
+import { RoleHarness } from "../../host-sim/harness/roles.ts";
 const [hb, to, trials] = process.argv.slice(2).map(Number);
 const out: number[] = [];
 for (let t = 0; t < trials; t++) {
-  const lab = new Lab("I");
+  const lab = new RoleHarness("I");
   const server = lab.server({ heartbeatMs: hb, timeoutMs: to });
   server.start("127.0.0.1");
   const c = lab.client({ port: server.port, heartbeatMs: hb, timeoutMs: to });

@@ -1,11 +1,11 @@
 // A person at `nc 127.0.0.1 <port>` can hold the whole v1 conversation with a simulated server by hand.
 import { strict as assert } from "node:assert";
-import { TestLab } from "./harness.ts";
+import { TestHarness } from "./harness.ts";
 
 describe("talking to the server like nc", () => {
-  let lab: TestLab;
+  let lab: TestHarness;
   beforeEach(() => {
-    lab = new TestLab();
+    lab = new TestHarness();
   });
   afterEach(() => lab.close());
 

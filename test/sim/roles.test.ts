@@ -1,7 +1,7 @@
 // The server and client roles on real loopback sockets through the host runtime (one process, port 0).
 import { strict as assert } from "node:assert";
 import { gates } from "../../host-sim/runtime/gate.ts";
-import { TestLab } from "./harness.ts";
+import { TestHarness } from "./harness.ts";
 
 /** Power cut on the server: its side of every connection goes silent (no FIN, no RST), as in the lab's power-off. */
 function powerOff(port: number): number {
@@ -16,7 +16,7 @@ function powerOff(port: number): number {
 }
 
 /** A server on 127.0.0.1 (port 0) with clients c1 and c2 online to it. */
-async function serverAndTwoClients(lab: TestLab) {
+async function serverAndTwoClients(lab: TestHarness) {
   const server = lab.server();
   server.start("127.0.0.1");
   const port = server.port;
@@ -32,9 +32,9 @@ async function serverAndTwoClients(lab: TestLab) {
 }
 
 describe("linklab roles on loopback sockets", function () {
-  let lab: TestLab;
+  let lab: TestHarness;
   beforeEach(() => {
-    lab = new TestLab();
+    lab = new TestHarness();
   });
   afterEach(() => {
     lab.close();

@@ -6,7 +6,7 @@ import type { Wifi } from "linklab/ports";
 import WiFi from "../../host-sim/runtime/wifi.ts";
 import Net from "../../host-sim/runtime/net.ts";
 import { board } from "../../host-sim/runtime/board.ts";
-import { Lab } from "../../host-sim/harness/lab.ts";
+import { RoleHarness } from "../../host-sim/harness/roles.ts";
 
 const wifi: Wifi = {
   connect: (options, callback) => new WiFi(options, callback),
@@ -14,9 +14,9 @@ const wifi: Wifi = {
 };
 
 describe("the Wi-Fi link on the simulator", () => {
-  let lab: Lab;
+  let lab: RoleHarness;
   beforeEach(() => {
-    lab = new Lab();
+    lab = new RoleHarness();
   });
   afterEach(() => {
     board.command({ type: "wifi", up: true });

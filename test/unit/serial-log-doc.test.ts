@@ -4,7 +4,7 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { allEvents, type LogEvent } from "linklab/events";
-import { parseRows } from "../labs/serial-log.ts";
+import { parseRows } from "../exercises/serial-log.ts";
 
 const root = new URL("../../", import.meta.url);
 const doc = readFileSync(new URL("docs/serial-log.md", root), "utf8");

@@ -1,6 +1,6 @@
 // Docs that cannot drift: each lab exercise (docs/labs/N-*.md) has a scenario (host-sim/scenarios/lab-N.lab), the
 // scenario runs and meets its own expectations, and every log line the exercise quotes (```log blocks) appears in
-// that run, by the matching rule of test/labs/quotes.ts (docs/labs/README.md, "How the quotes are checked").
+// that run, by the matching rule of test/exercises/quotes.ts (docs/labs/README.md, "How the quotes are checked").
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";

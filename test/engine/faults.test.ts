@@ -1,4 +1,4 @@
-// Each lab fault, proven by what the peers' sockets see. The boards run test/lab/fixtures/peer: a listener that
+// Each lab fault, proven by what the peers' sockets see. The boards run test/engine/fixtures/peer: a listener that
 // echoes and a client that writes a tick every tickMs and logs every echo, close and error, so what is asserted is
 // the raw ECMA-419 view of the fault, not the firmware's interpretation of it.
 // The scenarios run five at a time (each on its own 127.0.Y network) as soon as the suite starts; each test

@@ -36,7 +36,7 @@ export function runtimeTimers(): Timers {
 type Waiter = { pattern: RegExp; from: number; resolve: (line: string) => void };
 
 /** The serial log of everything in one test or bench trial, with a way to wait for a line, and the roles on it. */
-export class Lab {
+export class RoleHarness {
   readonly start = performance.now();
   readonly clock = (): number => Math.floor(performance.now() - this.start);
   readonly lines: string[] = [];
@@ -117,7 +117,7 @@ export class Lab {
     return client;
   }
 
-  /** Run `close` when the lab closes (before the board's sockets and timers are released). */
+  /** Run `close` when the harness closes (before the board's sockets and timers are released). */
   onClose(close: () => void): void {
     this.#closers.push(close);
   }

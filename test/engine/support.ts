@@ -1,4 +1,4 @@
-// Running a lab scenario written inline in a test: parsed as if it were a file in test/lab/ (so `app fixtures/peer`
+// Running a lab scenario written inline in a test: parsed as if it were a file in test/engine/ (so `app fixtures/peer`
 // points at the fixture app), run with no live output, and searched afterwards through its timed events.
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
