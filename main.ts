@@ -15,7 +15,7 @@ import { Server } from "linklab/server";
 import { Client } from "linklab/client";
 import { BeaconListener, BeaconSender } from "linklab/beacon";
 import { BoardListener, BoardTCP, BoardUDP } from "linklab/board";
-import type { Timers, Wifi } from "linklab/ports";
+import { addressFrom, boardIdFrom, timersFrom, wifiFrom } from "linklab/adapters";
 
 const clock = () => Time.ticks;
 const log = new Log({ clock, sink: (line) => trace(line + "\n"), level: "I" });
@@ -25,33 +25,10 @@ const mainLog = log.tag(TAG.main);
 const settingsLog = log.tag(TAG.settings);
 
 /** A bug in a timer callback is logged (callback failed where=timer) instead of aborting XS: linklab/log guard(). */
-const guarded = (callback: () => void) => guard(mainLog, EV.main.callbackFailed, "timer", callback);
-const timers: Timers = {
-  set: (callback, delayMs, repeatMs) => (repeatMs ? Timer.set(guarded(callback), delayMs, repeatMs) : Timer.set(guarded(callback), delayMs)),
-  clear: (id) => {
-    if (id) Timer.clear(id as Timer);
-  },
-};
-const wifi: Wifi = { connect: (options, callback) => new WiFi(options, callback), monitor: (callback) => new WiFi(undefined, callback) };
-const getAddress = (): string | undefined => {
-  try {
-    return Net.get("IP");
-  } catch {
-    return undefined;
-  }
-};
-
-function boardId(): string {
-  if (settings.id) return settings.id;
-  try {
-    const mac = Net.get("MAC");
-    if (mac) return "ll-" + mac.split(":").join("").slice(-6).toLowerCase();
-  } catch {
-    // no MAC on this platform
-  }
-  return "ll-" + (getAddress() ?? "0.0.0.0").split(".").join("-");
-}
-const id = boardId();
+const timers = timersFrom(Timer, (callback) => guard(mainLog, EV.main.callbackFailed, "timer", callback));
+const wifi = wifiFrom(WiFi);
+const getAddress = addressFrom(Net);
+const id = boardIdFrom(settings.id, Net);
 const random = () => Math.random();
 const runServer = settings.role !== "client" && !disabled.some((d) => d.part === "server");
 const runClient = settings.role !== "server" && !disabled.some((d) => d.part === "client");

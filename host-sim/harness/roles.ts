@@ -8,7 +8,8 @@
 // with the board so close() releases it with the sockets. Node's own timers are used only for the harness's
 // deadlines (waitFor), never for firmware work.
 import { Log, type Level } from "linklab/log";
-import type { ListenerClass, TcpClass, Timers, TimerId } from "linklab/ports";
+import type { ListenerClass, TcpClass, Timers } from "linklab/ports";
+import { timersFrom } from "linklab/adapters";
 import { Server, type ServerOptions } from "linklab/server";
 import { Client, type ClientOptions } from "linklab/client";
 import TCP from "../runtime/tcp.ts";
@@ -21,16 +22,11 @@ export const RuntimeTCP = TCP as unknown as TcpClass;
 export const RuntimeListener = Listener as unknown as ListenerClass;
 
 /**
- * The runtime's Timer in the roles' Timers shape, as main.ts builds it for the board (Timer.set once, or repeating
- * when repeatMs is given; Timer.clear), without main.ts's guard: here an exception must reach the caller.
+ * The runtime's Timer in the roles' Timers shape through the firmware's own adapter (linklab/adapters, as main.ts
+ * builds it for the board), without main.ts's guard: here an exception must reach the caller.
  */
 export function runtimeTimers(): Timers {
-  return {
-    set: (callback, delayMs, repeatMs) => (repeatMs ? Timer.set(() => callback(), delayMs, repeatMs) : Timer.set(() => callback(), delayMs)),
-    clear: (id: TimerId | undefined) => {
-      if (id) Timer.clear(id as Timer);
-    },
-  };
+  return timersFrom(Timer);
 }
 
 type Waiter = { pattern: RegExp; from: number; resolve: (line: string) => void };
