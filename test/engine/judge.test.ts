@@ -45,7 +45,7 @@ const events: LabEvent[] = [
   ...lineEvents(7400, "server", "  7500 I tcp.server: handshake done, client online session=2 client=c1 peer=127.0.0.3:5002 online=1"),
   lab(10000, "power-off", "server"),
   ...lineEvents(13050, "c1", "  13350 W tcp.client: state online->lost reason=silent silentMs=3050"),
-  ...lineEvents(13060, "c1", "  13360 I tcp.client: server closed the connection (FIN or RST received) state=lost"),
+  ...lineEvents(13060, "c1", "  13360 I tcp.client: connection to the server ended (FIN or RST received, or lwIP aborted it) state=lost"),
   lab(13000, "power-on", "server"),
   ...lineEvents(15000, "c1", "  15300 I tcp.client: state handshaking->online reason=welcome"),
   lab(20000, "end"),
