@@ -7,7 +7,8 @@ import { Backoff } from "linklab/backoff";
 import { LineConnection } from "linklab/conn";
 import { EV } from "linklab/events";
 import type { Frame } from "linklab/framing";
-import { checkIntervalMs, ranLate, verdict } from "linklab/heartbeat";
+import { EchoTracker, SequenceCheck } from "linklab/echo";
+import { PeriodicCheck, verdict } from "linklab/heartbeat";
 import { Sampler, type EventFields, type TagLog } from "linklab/log";
 import type { Clock, TcpClass, TcpKeepalive, TimerId, Timers } from "linklab/ports";
 import { formatMessage, isIPv4, parseLine, type Message } from "linklab/protocol";
@@ -44,8 +45,8 @@ export type ClientState =
   | "waiting" // backoff before the next attempt
   | "closed";
 
-/** Unanswered ECHOs kept for gap/RTT tracking; older ones are counted lost. */
-const MAX_INFLIGHT = 256;
+/** TCP keep-alive probes asked for when tcpKeepaliveS > 0 (idle and interval are both tcpKeepaliveS). */
+const KEEPALIVE_PROBES = 3;
 
 export class Client {
   #state: ClientState = "idle";
@@ -83,21 +84,18 @@ export class Client {
   #serverPort: number;
   #heartbeatMs: number;
   #timeoutMs: number;
-  #tick: TimerId | undefined;
-  #checkEveryMs = 0;
-  #lastCheckMs = 0;
+  #checkTimer: TimerId | undefined;
+  #periodic = new PeriodicCheck();
   #retry: TimerId | undefined;
   #echoTimer: TimerId | undefined;
   #deadlineMs = 0;
   #attemptMs = 0;
   #outbox: string[] = [];
-  #echoSeq = 0;
   #echoCount = 0;
-  #inflight = new Map<number, number>();
-  #highestEchoSeq = -1;
+  #echoes = new EchoTracker();
   #pingSeq = 0;
   #pingSentMs = new Map<number, number>();
-  #pushSeq = -1;
+  #pushes = new SequenceCheck();
   #resolveAttempt = 0;
   #heartbeatSampler: Sampler;
   #dropSampler: Sampler;
@@ -120,7 +118,7 @@ export class Client {
     return this.#outbox.length;
   }
   get inflight(): number {
-    return this.#inflight.size;
+    return this.#echoes.inflight;
   }
   /** The timings in force (adopted from WELCOME once online). */
   get timing(): { heartbeatMs: number; timeoutMs: number } {
@@ -221,16 +219,14 @@ export class Client {
   }
 
   #stopTicking(): void {
-    this.#deps.timers.clear(this.#tick);
-    this.#tick = undefined;
+    this.#deps.timers.clear(this.#checkTimer);
+    this.#checkTimer = undefined;
   }
 
   #startTicking(): void {
     this.#stopTicking();
-    const everyMs = checkIntervalMs(this.#heartbeatMs, this.#timeoutMs);
-    this.#checkEveryMs = everyMs;
-    this.#lastCheckMs = this.#deps.clock();
-    this.#tick = this.#deps.timers.set(() => this.#check(), everyMs, everyMs);
+    const everyMs = this.#periodic.start(this.#heartbeatMs, this.#timeoutMs, this.#deps.clock());
+    this.#checkTimer = this.#deps.timers.set(() => this.#check(), everyMs, everyMs);
   }
 
   /** No connection exists: decide what to do next. */
@@ -275,10 +271,10 @@ export class Client {
     let keepalive: TcpKeepalive | undefined;
     if (this.#options.tcpKeepaliveS > 0) {
       const ms = this.#options.tcpKeepaliveS * 1000;
-      keepalive = { enable: true, idle: ms, interval: ms, count: 3 };
+      keepalive = { enable: true, idle: ms, interval: ms, count: KEEPALIVE_PROBES };
       if (!this.#keepaliveSaid) {
         this.#keepaliveSaid = true;
-        this.#log.i(EV.client.keepalive, { idleS: this.#options.tcpKeepaliveS, intervalS: this.#options.tcpKeepaliveS, count: 3 });
+        this.#log.i(EV.client.keepalive, { idleS: this.#options.tcpKeepaliveS, intervalS: this.#options.tcpKeepaliveS, count: KEEPALIVE_PROBES });
       }
     }
     this.#attemptMs = this.#deps.clock();
@@ -351,10 +347,10 @@ export class Client {
     const conn = this.#conn;
     this.#conn = undefined;
     conn?.close();
-    if (this.#inflight.size > 0) {
-      this.stats.echoLost += this.#inflight.size;
-      this.#log.w(EV.client.echoLostWithConnection, { count: this.#inflight.size, lostTotal: this.stats.echoLost });
-      this.#inflight.clear();
+    const unanswered = this.#echoes.dropAll();
+    if (unanswered > 0) {
+      this.stats.echoLost += unanswered;
+      this.#log.w(EV.client.echoLostWithConnection, { count: unanswered, lostTotal: this.stats.echoLost });
     }
     this.#pingSentMs.clear();
   }
@@ -376,10 +372,8 @@ export class Client {
     const now = this.#deps.clock();
     // As on the server: a check that comes late found the board stalled, and the bytes that arrived meanwhile wait
     // unread behind this timer, so a "silent" verdict now could be false. Judge next round, after they are read.
-    const sinceMs = now - this.#lastCheckMs;
-    this.#lastCheckMs = now;
-    if (ranLate(now, now - sinceMs, this.#checkEveryMs))
-      return this.#log.w(EV.client.checkLate, { sinceMs, everyMs: this.#checkEveryMs });
+    const sinceMs = this.#periodic.late(now);
+    if (sinceMs !== undefined) return this.#log.w(EV.client.checkLate, { sinceMs, everyMs: this.#periodic.everyMs });
     if (this.state === "resolving") {
       if (now >= this.#deadlineMs) {
         this.#resolveAttempt++;
@@ -451,7 +445,7 @@ export class Client {
           return this.#finishClosing("bye");
         }
         this.#log.i(EV.client.serverBye, { reason: message.reason });
-        conn.send("BYE");
+        conn.send(formatMessage({ type: "BYE" }));
         conn.end();
         this.#conn = undefined;
         this.#dropConnection();
@@ -471,11 +465,11 @@ export class Client {
         return this.#echoReply(message.seq, message.text);
       case "PUSH": {
         this.stats.pushes++;
-        if (this.#pushSeq >= 0 && message.seq !== this.#pushSeq + 1) {
+        const expected = this.#pushes.next(message.seq);
+        if (expected !== undefined) {
           this.stats.pushGaps++;
-          this.#log.w(EV.client.pushGap, { expected: this.#pushSeq + 1, got: message.seq });
+          this.#log.w(EV.client.pushGap, { expected, got: message.seq });
         }
-        this.#pushSeq = message.seq;
         this.#log.at(this.#heartbeatSampler.take() ? "I" : "D", EV.client.push, { seq: message.seq, text: message.text });
         return;
       }
@@ -494,7 +488,7 @@ export class Client {
     this.stats.handshakes++;
     this.#serverReached = true;
     this.#backoff.reset();
-    this.#pushSeq = -1;
+    this.#pushes.reset();
     this.#enter("online", "welcome", { server: message.serverId, session: message.session, handshakeMs: this.#deps.clock() - this.#attemptMs });
     this.#startTicking();
     this.#flushOutbox();
@@ -520,43 +514,30 @@ export class Client {
   #sendEcho(text: string): void {
     const conn = this.#conn;
     if (!conn) return;
-    const seq = this.#echoSeq++;
-    this.#inflight.set(seq, this.#deps.clock());
-    if (this.#inflight.size > MAX_INFLIGHT) {
-      const oldest = this.#inflight.keys().next().value as number;
-      this.#inflight.delete(oldest);
+    const { seq, overdue } = this.#echoes.send(this.#deps.clock());
+    if (overdue !== undefined) {
       this.stats.echoLost++;
-      this.#log.w(EV.client.echoOverdue, { seq: oldest, lostTotal: this.stats.echoLost });
+      this.#log.w(EV.client.echoOverdue, { seq: overdue, lostTotal: this.stats.echoLost });
     }
     this.stats.echoSent++;
     conn.send(formatMessage({ type: "ECHO", seq, text }));
   }
 
   #echoReply(seq: number, text: string): void {
-    const sentMs = this.#inflight.get(seq);
-    if (sentMs === undefined) {
-      if (seq <= this.#highestEchoSeq) {
-        this.stats.echoDuplicate++;
-        this.#log.w(EV.client.echoDuplicate, { seq });
-      } else this.#log.w(EV.client.echoNeverSent, { seq });
-      return;
+    const reply = this.#echoes.reply(seq, this.#deps.clock());
+    if (reply.kind === "duplicate") {
+      this.stats.echoDuplicate++;
+      return this.#log.w(EV.client.echoDuplicate, { seq });
     }
-    let missing = 0;
-    for (const pending of this.#inflight.keys()) {
-      if (pending >= seq) break;
-      this.#inflight.delete(pending);
-      missing++;
+    if (reply.kind === "never-sent") return this.#log.w(EV.client.echoNeverSent, { seq });
+    if (reply.missing > 0) {
+      this.stats.echoLost += reply.missing;
+      this.#log.w(EV.client.echoGap, { before: seq, missing: reply.missing, lostTotal: this.stats.echoLost });
     }
-    if (missing > 0) {
-      this.stats.echoLost += missing;
-      this.#log.w(EV.client.echoGap, { before: seq, missing, lostTotal: this.stats.echoLost });
-    }
-    this.#inflight.delete(seq);
-    this.#highestEchoSeq = Math.max(this.#highestEchoSeq, seq);
     this.stats.echoOk++;
-    this.stats.lastRttMs = this.#deps.clock() - sentMs;
-    this.#log.at(this.#heartbeatSampler.take() ? "I" : "D", EV.client.echoReply, { seq, rttMs: this.stats.lastRttMs, text });
-    if (this.#options.mode === "short" && this.#inflight.size === 0) this.#beginClosing("message-done");
+    this.stats.lastRttMs = reply.rttMs;
+    this.#log.at(this.#heartbeatSampler.take() ? "I" : "D", EV.client.echoReply, { seq, rttMs: reply.rttMs, text });
+    if (this.#options.mode === "short" && this.#echoes.inflight === 0) this.#beginClosing("message-done");
   }
 
   #beginClosing(reason: string): void {

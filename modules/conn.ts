@@ -19,6 +19,8 @@ export const DEFAULT_STALL_MS = 5000;
 
 /** Reads per turn at most: lwIP holds TCP_WND (8192) bytes, 128 pieces of the smallest maxLine (64). */
 const MAX_READS = 1024;
+/** Reads per turn at most when discarding after end(): the rest waits for the next onReadable. */
+const DISCARD_READS = 64;
 
 export type ConnEvents = {
   /** An outgoing connection completed its three-way handshake. */
@@ -287,7 +289,7 @@ export class LineConnection {
 
   /** Read everything buffered and drop it (after end()). */
   #discard(socket: TcpSocket): void {
-    for (let reads = 0; reads < 64 && socket === this.#socket; reads++) {
+    for (let reads = 0; reads < DISCARD_READS && socket === this.#socket; reads++) {
       let data: ArrayBuffer | number | undefined;
       try {
         data = socket.read();

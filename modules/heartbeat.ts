@@ -26,3 +26,32 @@ export function checkIntervalMs(heartbeatMs: number, timeoutMs: number): number 
 export function ranLate(nowMs: number, lastCheckMs: number, everyMs: number): boolean {
   return nowMs - lastCheckMs > 2 * everyMs;
 }
+
+/**
+ * The periodic check both roles run (the client for its one connection, the server for every session): it knows
+ * its period and when it last ran, and tells a caller whose turn came late (ranLate) to skip its verdicts.
+ */
+export class PeriodicCheck {
+  #everyMs = 0;
+  #lastMs = 0;
+
+  /** The period in force (checkIntervalMs of the timings given to start). */
+  get everyMs(): number {
+    return this.#everyMs;
+  }
+
+  /** (Re)start counting at nowMs; returns the period to set the repeating timer to. */
+  start(heartbeatMs: number, timeoutMs: number, nowMs: number): number {
+    this.#everyMs = checkIntervalMs(heartbeatMs, timeoutMs);
+    this.#lastMs = nowMs;
+    return this.#everyMs;
+  }
+
+  /** One turn at nowMs: undefined when on time, else the ms since the previous turn (verdicts wait a round). */
+  late(nowMs: number): number | undefined {
+    const sinceMs = nowMs - this.#lastMs;
+    const late = ranLate(nowMs, this.#lastMs, this.#everyMs);
+    this.#lastMs = nowMs;
+    return late ? sinceMs : undefined;
+  }
+}

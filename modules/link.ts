@@ -13,6 +13,12 @@ export type LinkState = "idle" | "connecting" | "associated" | "up" | "waiting" 
 export type LinkEvent = { up: true; address: string } | { up: false; reason: string };
 export type LinkListener = (event: LinkEvent) => void;
 
+/** Wi-Fi join retries: jittered exponential backoff from RETRY_BASE_MS up to RETRY_MAX_MS. */
+const RETRY_BASE_MS = 250;
+const RETRY_MAX_MS = 5000;
+/** An attempt that has no IP address this long after it began is abandoned and retried. */
+const CONNECT_TIMEOUT_MS = 20000;
+
 export type LinkOptions = { ssid: string; password: string; connectTimeoutMs?: number; retryBaseMs?: number; retryMaxMs?: number };
 export type LinkDeps = { wifi?: Wifi; getAddress: () => string | undefined; timers: Timers; clock: Clock; log: TagLog; random: () => number };
 
@@ -38,7 +44,7 @@ export class Link {
   constructor(options: LinkOptions, deps: LinkDeps) {
     this.#options = options;
     this.#deps = deps;
-    this.#backoff = new Backoff({ baseMs: options.retryBaseMs ?? 250, maxMs: options.retryMaxMs ?? 5000, random: deps.random });
+    this.#backoff = new Backoff({ baseMs: options.retryBaseMs ?? RETRY_BASE_MS, maxMs: options.retryMaxMs ?? RETRY_MAX_MS, random: deps.random });
   }
 
   get up(): boolean {
@@ -165,7 +171,7 @@ export class Link {
         this.#deps.log.w(EV.wifi.noIpInTime, { waitedMs: this.#deps.clock() - this.#attemptStartMs });
         this.#retry("timeout");
       }
-    }, this.#options.connectTimeoutMs ?? 20000);
+    }, this.#options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
   }
 
   #retry(reason: string): void {

@@ -8,7 +8,7 @@
 import { LineConnection } from "linklab/conn";
 import { EV, type LogEvent } from "linklab/events";
 import type { Frame } from "linklab/framing";
-import { checkIntervalMs, ranLate, verdict } from "linklab/heartbeat";
+import { PeriodicCheck, verdict } from "linklab/heartbeat";
 import { guard, RateLimiter, Sampler, type EventFields, type Level, type TagLog } from "linklab/log";
 import type { Clock, ListenerClass, ListenerSocket, TcpClass, TcpSocket, TimerId, Timers } from "linklab/ports";
 import { formatMessage, parseLine, type ErrCode, type Message } from "linklab/protocol";
@@ -23,6 +23,8 @@ export type SessionInfo = { session: number; state: SessionState; clientId: stri
 
 /** How long a closing session may take to flush its last lines before the socket is closed regardless. */
 const CLOSE_FLUSH_MS = 1000;
+/** After a listen fails (the port is taken), try again this much later. */
+const LISTEN_RETRY_MS = 5000;
 /** Bad lines (each answered with an ERR) that close a session; one is forgiven per BAD_LINE_FORGIVE_MS. */
 const MAX_BAD_LINES = 16;
 /** A leaky bucket, not "in a row": a good line between bad ones forgives nothing, time does. */
@@ -47,9 +49,8 @@ export class Server {
   #listener: ListenerSocket | undefined;
   #sessions = new Set<Session>();
   #nextSession = 1;
-  #check: TimerId | undefined;
-  #checkEveryMs = 0;
-  #lastCheckMs = 0;
+  #checkTimer: TimerId | undefined;
+  #periodic = new PeriodicCheck();
   #push: TimerId | undefined;
   #retry: TimerId | undefined;
   /** The 0 ms timer that reads the rest of a burst of connections. */
@@ -115,15 +116,13 @@ export class Server {
       this.#retry ??= this.#deps.timers.set(() => {
         this.#retry = undefined;
         this.start(this.#address);
-      }, 5000);
+      }, LISTEN_RETRY_MS);
       return;
     }
     this.#listener = listener;
     this.#port = listener.port || this.#options.port;
-    const everyMs = checkIntervalMs(this.#options.heartbeatMs, this.#options.timeoutMs);
-    this.#checkEveryMs = everyMs;
-    this.#lastCheckMs = this.#deps.clock();
-    this.#check ??= this.#deps.timers.set(() => this.#tick(), everyMs, everyMs);
+    const everyMs = this.#periodic.start(this.#options.heartbeatMs, this.#options.timeoutMs, this.#deps.clock());
+    this.#checkTimer ??= this.#deps.timers.set(() => this.#check(), everyMs, everyMs);
     if (this.#options.pushMs > 0) this.#push ??= this.#deps.timers.set(() => this.#pushAll(), this.#options.pushMs, this.#options.pushMs);
     this.#enter("listening", "start", { local: this.local, maxClients: this.#options.maxClients });
   }
@@ -134,8 +133,8 @@ export class Server {
     this.#retry = undefined;
     this.#deps.timers.clear(this.#drain);
     this.#drain = undefined;
-    this.#deps.timers.clear(this.#check);
-    this.#check = undefined;
+    this.#deps.timers.clear(this.#checkTimer);
+    this.#checkTimer = undefined;
     this.#deps.timers.clear(this.#push);
     this.#push = undefined;
     for (const session of [...this.#sessions]) session.drop(reason);
@@ -266,12 +265,10 @@ export class Server {
     };
   }
 
-  #tick(): void {
+  #check(): void {
     const now = this.#deps.clock();
-    const late = ranLate(now, this.#lastCheckMs, this.#checkEveryMs);
-    const sinceMs = now - this.#lastCheckMs;
-    this.#lastCheckMs = now;
-    if (late) return this.#log.w(EV.server.checkLate, { sinceMs, everyMs: this.#checkEveryMs });
+    const sinceMs = this.#periodic.late(now);
+    if (sinceMs !== undefined) return this.#log.w(EV.server.checkLate, { sinceMs, everyMs: this.#periodic.everyMs });
     for (const session of [...this.#sessions]) session.check(now);
   }
 

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { checkIntervalMs, verdict } from "linklab/heartbeat";
+import { checkIntervalMs, PeriodicCheck, verdict } from "linklab/heartbeat";
 
 describe("linklab/heartbeat", () => {
   it("says ok while the peer spoke within heartbeatMs", () => {
@@ -26,5 +26,21 @@ describe("linklab/heartbeat", () => {
       const every = checkIntervalMs(hb, to);
       assert.ok(every >= 10 && every <= Math.max(10, to / 10), `${hb}/${to}: ${every}`);
     }
+  });
+});
+
+describe("linklab/heartbeat PeriodicCheck", () => {
+  it("starts with the check interval of the timings, and is on time while turns come within two periods", () => {
+    const check = new PeriodicCheck();
+    assert.equal(check.start(1000, 3000, 0), 250);
+    assert.equal(check.late(250), undefined);
+    assert.equal(check.late(750), undefined, "exactly two periods is not late");
+  });
+
+  it("says how long it was since the last turn when a turn comes more than two periods late", () => {
+    const check = new PeriodicCheck();
+    check.start(1000, 3000, 0);
+    assert.equal(check.late(501), 501);
+    assert.equal(check.late(600), undefined, "counted from the late turn");
   });
 });

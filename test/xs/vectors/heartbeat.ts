@@ -1,6 +1,6 @@
 // Vectors for linklab/heartbeat: the verdict over a grid of silences and send times around each boundary, and the
 // check interval for the lab's (heartbeatMs, timeoutMs) pairs.
-import { checkIntervalMs, verdict } from "linklab/heartbeat";
+import { checkIntervalMs, PeriodicCheck, verdict } from "linklab/heartbeat";
 
 export function vectors(): Record<string, unknown> {
   const pairs: [number, number][] = [[1000, 3000], [500, 1500], [200, 600], [20, 50], [3600000, 3600001]];
@@ -20,5 +20,13 @@ export function vectors(): Record<string, unknown> {
     clockAtZero: [verdict(0, 0, 0, 1000, 3000), verdict(3000, 0, 0, 1000, 3000), verdict(2999, 0, 0, 1000, 3000)],
     futureRx: verdict(100, 200, 0, 1000, 3000),
     intervals: pairs.map(([h, t]) => checkIntervalMs(h, t)).concat([checkIntervalMs(1, 1), checkIntervalMs(45, 3000)]),
+    periodic: periodic(),
   };
+}
+
+/** A PeriodicCheck started at 1000 ms with a 100 ms period: on time, exactly two periods, then a stall. */
+function periodic(): unknown[] {
+  const check = new PeriodicCheck();
+  const everyMs = check.start(1000, 3000, 1000);
+  return [everyMs, check.everyMs, ...[1100, 1300, 1501, 1600].map((t) => check.late(t) ?? null)];
 }
