@@ -1,6 +1,7 @@
 // The server and client roles on real loopback sockets through the host runtime (one process, port 0).
 import { strict as assert } from "node:assert";
 import { gates } from "../../host-sim/runtime/gate.ts";
+import { checkIntervalMs } from "linklab/heartbeat";
 import { TestHarness } from "./harness.ts";
 
 /** Power cut on the server: its side of every connection goes silent (no FIN, no RST), as in the lab's power-off. */
@@ -13,6 +14,22 @@ function powerOff(port: number): number {
     }
   }
   return held;
+}
+
+/** The harness's roles run heartbeatMs=100, timeoutMs=300: their periodic check comes every 25 ms (checkIntervalMs). */
+const TIMEOUT_MS = 300;
+const CHECK_MS = checkIntervalMs(100, TIMEOUT_MS);
+
+/**
+ * The bound on a silence verdict that holds however loaded the machine is: the check before it found the peer
+ * within timeoutMs and came at most two periods earlier (a later one is logged "check ran late" and judges nothing),
+ * so the silence it reports is under timeoutMs + 2 periods. Wall-clock time is never asserted here.
+ */
+function assertSilenceVerdict(lab: TestHarness, line: string, tag: string): void {
+  const silentMs = Number(/silentMs=(\d+)/.exec(line)![1]);
+  assert.ok(silentMs >= TIMEOUT_MS, line);
+  const stalled = lab.lines.some((l) => l.includes(`${tag}: check ran late`));
+  if (!stalled) assert.ok(silentMs < TIMEOUT_MS + 2 * CHECK_MS, line);
 }
 
 /** A server on 127.0.0.1 (port 0) with clients c1 and c2 online to it. */
@@ -52,13 +69,13 @@ describe("linklab roles on loopback sockets", function () {
     assert.equal(lab.lines.slice(from).filter((l) => /->lost|peer silent|link lost/.test(l)).length, 0);
   });
 
-  it("detects a killed server within timeoutMs plus one heartbeat and comes back online when it returns", async () => {
+  it("learns of a closed server from its FIN, not a timeout, and comes back online when it returns", async () => {
     const { server: first, port } = await serverAndTwoClients(lab);
-    const killedMs = lab.clock();
     first.close();
-    const lost1 = await lab.waitFor(/tcp\.c1: state online->lost/, 300 + 100 + 500);
-    const lost2 = await lab.waitFor(/tcp\.c2: state online->lost/, 300 + 100 + 500, 0);
-    for (const line of [lost1, lost2]) assert.ok(Number(line.trim().split(" ")[0]) - killedMs <= 300 + 100 + 20, line);
+    // The FIN ends the connection at once: the reason is peer-closed, never the silence verdict.
+    await lab.waitFor(/tcp\.c1: state online->lost reason=peer-closed/, 2000);
+    await lab.waitFor(/tcp\.c2: state online->lost reason=peer-closed/, 2000, 0);
+    assert.equal(lab.count(/server silent, link lost/), 0);
     const from = lab.lines.length;
     const second = lab.server({ port }, "tcp.server2");
     second.start("127.0.0.1");
@@ -68,17 +85,14 @@ describe("linklab roles on loopback sockets", function () {
     assert.equal(second.onlineCount(), 2);
   });
 
-  it("detects a powered-off server (silence, no FIN) within timeoutMs plus one heartbeat, and rejoins its successor", async () => {
+  it("detects a powered-off server (silence, no FIN) by its silence verdict, and rejoins its successor", async () => {
     const { server: first, port } = await serverAndTwoClients(lab);
     assert.equal(powerOff(port), 2);
-    const offMs = lab.clock();
     first.close(); // its FINs stay behind the held gates
     for (const tag of ["c1", "c2"]) {
-      const line = await lab.waitFor(new RegExp(`tcp\\.${tag}: server silent, link lost`), 1000, 0);
-      const atMs = Number(line.trim().split(" ")[0]);
-      const silentMs = Number(/silentMs=(\d+)/.exec(line)![1]);
-      assert.ok(silentMs >= 300, line);
-      assert.ok(atMs - offMs <= 300 + 100, `${tag} declared the server lost ${atMs - offMs} ms after the power cut`);
+      const line = await lab.waitFor(new RegExp(`tcp\\.${tag}: server silent, link lost`), 3000, 0);
+      assertSilenceVerdict(lab, line, `tcp.${tag}`);
+      await lab.waitFor(new RegExp(`tcp\\.${tag}: state online->lost reason=silent`), 1000, 0);
     }
     const from = lab.lines.length;
     const second = lab.server({ port }, "tcp.server2");
@@ -94,8 +108,7 @@ describe("linklab roles on loopback sockets", function () {
     assert.match(await peer.say("HELLO mute"), /^WELCOME s1 session=\d+ heartbeatMs=100 timeoutMs=300$/);
     await peer.waitEnded(2000);
     const line = await lab.waitFor(/peer silent, closing/, 100, 0);
-    const silentMs = Number(/silentMs=(\d+)/.exec(line)![1]);
-    assert.ok(silentMs >= 300 && silentMs < 300 + 100, line);
+    assertSilenceVerdict(lab, line, "tcp.server");
     assert.ok(peer.lines.some((l) => l.startsWith("PING")), "the server probed before giving up");
     assert.equal(server.sessions().length, 0);
   });
