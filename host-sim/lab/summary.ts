@@ -196,13 +196,21 @@ export function summarize(scenario: Scenario, boards: BoardRecord[], events: Lab
   const touched = headers.map((header) => eventTouches(header.name, header.args));
   const lostUnder = new Map<string, number>();
   const serverOf = new Map<string, string>();
+  /** Boards that came online as clients (only a client's state line gives `online`). */
+  const clients = new Set<string>();
   for (const event of events) {
     if (event.board !== "lab" && event.name === "handshake" && event.args[0] !== undefined) serverOf.set(event.board, event.args[0]);
+    if (event.name === "online") clients.add(event.board);
     if (event.board === "lab" || !REACTIONS.has(event.name) || event.t < 0) continue;
     let latest = -1;
     for (let i = 0; i < headers.length && headers[i].t <= event.t; i++) latest = i;
     if (latest < 0) continue;
-    const peer = event.name === "offline" || event.name === "peer-closed" ? event.args[0] : event.name === "lost" || event.name === "online" ? serverOf.get(event.board) : undefined;
+    // A client's connection-ended line names no peer: it is the server it last shook hands with.
+    const peer =
+      event.name === "offline" ? event.args[0]
+      : event.name === "peer-closed" ? (event.args[0] ?? (clients.has(event.board) ? serverOf.get(event.board) : undefined))
+      : event.name === "lost" || event.name === "online" ? serverOf.get(event.board)
+      : undefined;
     // Without a known peer, any fault may have been the peer's: fall back to time alone (not for a board's own boot
     // or exit, which only a fault of that board explains).
     const related = (i: number): boolean => {

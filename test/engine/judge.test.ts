@@ -166,16 +166,20 @@ describe("the summary files each reaction under its cause (lab 4's timeline)", (
   const online = (t: number, board: string, server: string): LabEvent[] =>
     at(t, board, `${t + 900} I tcp.client: state handshaking->online reason=welcome server=${address[server]}:8420 session=1`);
   const lost = (t: number, board: string, reason: string): LabEvent[] => at(t, board, `${t + 900} I tcp.client: state online->lost reason=${reason}`);
+  // The client's socket ends first (onError): its line names no peer, so the peer is the server it last joined.
+  const ended = (t: number, board: string): LabEvent[] => at(t, board, `${t + 900} W tcp.client: connection to the server ended (FIN or RST received, or lwIP aborted it) state=online`);
   const timeline: LabEvent[] = [
     ...online(100, "c1", "s1"),
     ...online(110, "c2", "s1"),
     ...online(120, "c3", "s2"),
     lab(5000, "wifi-drop", "c1"),
     lab(5000, "power-off", "s2"),
+    ...ended(5002, "c1"),
     ...lost(5003, "c1", "link-down"),
     lab(6500, "wifi-restore", "c1"),
     ...online(6620, "c1", "s1"),
     lab(7000, "reboot", "s1"),
+    ...ended(7003, "c1"),
     ...lost(7004, "c1", "peer-closed"),
     ...lost(7005, "c2", "peer-closed"),
     ...lost(8100, "c3", "silent"),
@@ -191,8 +195,8 @@ describe("the summary files each reaction under its cause (lab 4's timeline)", (
   const under = (name: string): string[] =>
     summary.incidents.filter((i) => i.name === name).flatMap((i) => i.reactions.map((r) => `${r.board} ${r.what.replace(/ \(.*\)$/, "")}`));
 
-  it("puts c1's loss under its own Wi-Fi drop, not under s2's power cut at the same moment", () => {
-    assert.deepEqual(under("wifi-drop"), ["c1 lost its server"]);
+  it("puts c1's loss, and its socket's end that names no peer, under its own Wi-Fi drop, not under s2's power cut at the same moment", () => {
+    assert.deepEqual(under("wifi-drop"), ["c1 was told its connection is gone", "c1 lost its server"]);
   });
   it("puts c3's loss, found 3 s later, under the power cut of its server s2", () => {
     assert.deepEqual(under("power-off"), ["c3 lost its server"]);
@@ -202,7 +206,7 @@ describe("the summary files each reaction under its cause (lab 4's timeline)", (
     assert.deepEqual(under("power-on"), ["s2 booted", "c3 online"]);
   });
   it("puts both clients of s1 under s1's reboot, with s1's boot and their return", () => {
-    assert.deepEqual(under("reboot"), ["c1 lost its server", "c2 lost its server", "s1 booted", "c1 online", "c2 online"]);
+    assert.deepEqual(under("reboot"), ["c1 was told its connection is gone", "c1 lost its server", "c2 lost its server", "s1 booted", "c1 online", "c2 online"]);
   });
 });
 
