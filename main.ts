@@ -16,6 +16,9 @@ import { Client } from "linklab/client";
 import { BeaconListener, BeaconSender } from "linklab/beacon";
 import { BoardListener, BoardTCP, BoardUDP } from "linklab/board";
 import { addressFrom, boardIdFrom, timersFrom, wifiFrom } from "linklab/adapters";
+import { parseLogTo, SyslogSender, tapSyslog } from "linklab/syslog";
+import Digital from "embedded:io/digital";
+import { startBootButton } from "linklab/button";
 
 const clock = () => Time.ticks;
 const log = new Log({ clock, sink: (line) => trace(line + "\n"), level: "I" });
@@ -29,6 +32,9 @@ const timers = timersFrom(Timer, (callback) => guard(mainLog, EV.main.callbackFa
 const wifi = wifiFrom(WiFi);
 const getAddress = addressFrom(Net);
 const id = boardIdFrom(settings.id, Net);
+// logTo: each line also goes out as one UDP syslog datagram (linklab/syslog); off when empty.
+const logTo = parseLogTo(settings.logTo);
+if (logTo) tapSyslog(log, new SyslogSender({ ...logTo, hostname: id }, { UDP: BoardUDP, wallClock: () => Date.now() }), mainLog);
 const random = () => Math.random();
 const runServer = settings.role !== "client" && !disabled.some((d) => d.part === "server");
 const runClient = settings.role !== "server" && !disabled.some((d) => d.part === "client");
@@ -44,7 +50,7 @@ if (runServer) {
     { Listener: BoardListener, TCP: BoardTCP, timers, clock, log: log.tag(TAG.server) },
   );
   const beacon = new BeaconSender(
-    { id, tcpPort: () => server.port, beaconMs: settings.beaconMs, beaconPort: settings.beaconPort, beaconAddress: settings.beaconAddress, logEvery: settings.heartbeatLogEvery },
+    { id, tcpPort: () => server.port, beaconMs: settings.beaconMs, beaconPort: settings.beaconPort, beaconAddress: settings.beaconAddress, logEvery: settings.heartbeatLogEvery, group: settings.group },
     { UDP: BoardUDP, timers, clock, log: log.tag(TAG.beacon) },
   );
   link.onChange((event) => {
@@ -65,7 +71,7 @@ if (runClient) {
   );
   const listener =
     settings.server === "auto"
-      ? new BeaconListener({ beaconPort: settings.beaconPort, logEvery: settings.heartbeatLogEvery, beaconAddress: settings.beaconAddress }, { UDP: BoardUDP, clock, log: log.tag(TAG.beacon) }, (heard) =>
+      ? new BeaconListener({ beaconPort: settings.beaconPort, logEvery: settings.heartbeatLogEvery, beaconAddress: settings.beaconAddress, group: settings.group }, { UDP: BoardUDP, clock, log: log.tag(TAG.beacon) }, (heard) =>
           client.offerServer(heard.beacon.id, heard.beacon.ip, heard.beacon.port),
         )
       : undefined;
@@ -80,5 +86,14 @@ if (runClient) {
   });
   client.start();
 }
+
+// The BOOT button (GPIO 0) as a bench trigger: short press = Wi-Fi drop, long press = power cut (linklab/button).
+// System is what the ESP32's preloaded io "system" module sets (restart = esp_restart); lin and the simulator have
+// none, and the board then rejoins instead of restarting.
+const System = (globalThis as { System?: { restart?: () => void } }).System;
+startBootButton(Digital, { dropMs: settings.buttonDropS * 1000, offMs: settings.buttonOffS * 1000 }, { clock, timers, log: log.tag(TAG.button) }, {
+  dropWifi: (forMs) => link.drop(forMs),
+  restart: System?.restart ? () => System.restart?.() : undefined,
+});
 
 link.start();

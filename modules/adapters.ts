@@ -26,10 +26,14 @@ export function timersFrom<T>(Timer: TimerModule<T>, wrap: (callback: () => void
 }
 
 /** Moddable's WiFi class (`new WiFi(options, callback)`; `new WiFi(undefined, callback)` only monitors). */
-export type WiFiClass = new (options: { ssid: string; password?: string } | undefined, callback: (message: WifiMessage) => void) => WifiStation;
+export type WiFiClass = (new (options: { ssid: string; password?: string } | undefined, callback: (message: WifiMessage) => void) => WifiStation) & { disconnect?(): void };
 
 export function wifiFrom(WiFi: WiFiClass): Wifi {
-  return { connect: (options, callback) => new WiFi(options, callback), monitor: (callback) => new WiFi(undefined, callback) };
+  return {
+    connect: (options, callback) => new WiFi(options, callback),
+    monitor: (callback) => new WiFi(undefined, callback),
+    disconnect: "disconnect" in WiFi ? () => WiFi.disconnect?.() : undefined,
+  };
 }
 
 /** Moddable's Net, as far as the board's address and id need it. */

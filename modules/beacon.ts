@@ -8,7 +8,8 @@ import { encodeAscii } from "linklab/framing";
 import { guard, RateLimiter, Sampler, type TagLog } from "linklab/log";
 import type { Clock, TimerId, Timers, UdpClass, UdpSocket } from "linklab/ports";
 
-export type BeaconSenderOptions = { id: string; tcpPort: () => number; beaconMs: number; beaconPort: number; beaconAddress: string; logEvery: number };
+/** `group`: the class group the beacon carries (settings `group`; "" or absent: none). */
+export type BeaconSenderOptions = { id: string; tcpPort: () => number; beaconMs: number; beaconPort: number; beaconAddress: string; logEvery: number; group?: string };
 export type BeaconDeps = { UDP: UdpClass; timers: Timers; clock: Clock; log: TagLog };
 
 export class BeaconSender {
@@ -77,7 +78,9 @@ export class BeaconSender {
 
   /** The beacon this sender would send now. */
   beacon(): Beacon {
-    return { id: this.#options.id, role: "server", ip: this.#address, port: this.#options.tcpPort(), seq: this.seq, uptimeMs: Math.max(0, Math.floor(this.#deps.clock())) };
+    const beacon: Beacon = { id: this.#options.id, role: "server", ip: this.#address, port: this.#options.tcpPort(), seq: this.seq, uptimeMs: Math.max(0, Math.floor(this.#deps.clock())) };
+    if (this.#options.group) beacon.group = this.#options.group;
+    return beacon;
   }
 
   #send(): void {
@@ -98,8 +101,12 @@ export class BeaconSender {
   }
 }
 
-/** beaconAddress tells the listener to join a multicast group when the beacon is sent to one (224.0.0.0/4). */
-export type BeaconListenerOptions = { beaconPort: number; logEvery: number; beaconAddress?: string };
+/**
+ * beaconAddress tells the listener to join a multicast group when the beacon is sent to one (224.0.0.0/4). `group`
+ * is the class group (settings `group`, "" or absent: none): a beacon of another group, or one with a group when
+ * this listener has none, is not handed on; it is counted in `otherGroup` and logged at most once per 10 s.
+ */
+export type BeaconListenerOptions = { beaconPort: number; logEvery: number; beaconAddress?: string; group?: string };
 
 function isMulticast(address: string | undefined): address is string {
   const first = Number((address ?? "").split(".")[0]);
@@ -115,12 +122,14 @@ export class BeaconListener {
   }
   heard = 0;
   ignored = 0;
+  otherGroup = 0;
   #options: BeaconListenerOptions;
   #deps: Omit<BeaconDeps, "timers">;
   #udp: UdpSocket | undefined;
   #onBeacon: (heard: HeardBeacon) => void;
   #sampler: Sampler;
   #ignoreLimit = new RateLimiter(5000);
+  #otherGroupLimit = new RateLimiter(10000);
 
   constructor(options: BeaconListenerOptions, deps: Omit<BeaconDeps, "timers">, onBeacon: (heard: HeardBeacon) => void) {
     this.#options = options;
@@ -195,8 +204,15 @@ export class BeaconListener {
         if (suppressed >= 0) this.#deps.log.d(EV.beacon.ignored, { from: datagram.address + ":" + datagram.port, reason: result.reason, bytes: datagram.byteLength, suppressed });
         continue;
       }
-      this.heard++;
       const b = result.beacon;
+      const mine = this.#options.group ?? "";
+      if ((b.group ?? "") !== mine) {
+        this.otherGroup++;
+        const suppressed = this.#otherGroupLimit.take(this.#deps.clock());
+        if (suppressed >= 0) this.#deps.log.i(EV.beacon.otherGroup, { server: b.id, group: b.group ?? "", mine, from: datagram.address, suppressed });
+        continue;
+      }
+      this.heard++;
       this.#deps.log.at(this.#sampler.take() ? "I" : "D", EV.beacon.heard, { server: b.id, ip: b.ip, port: b.port, seq: b.seq, from: datagram.address });
       try {
         this.#onBeacon({ beacon: b, from: datagram.address });

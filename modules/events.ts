@@ -27,6 +27,7 @@ export const TAG = {
   server: "tcp.server",
   client: "tcp.client",
   beacon: "udp.beacon",
+  button: "button",
 } as const;
 
 function ev<const K extends string>(tag: string, message: string, keys: readonly K[]): LogEvent<K> {
@@ -51,6 +52,8 @@ export const EV = {
     notRunning: ev(TAG.main, "not running", ["part", "reason"]),
     callbackFailed: bug(TAG.main),
     badConfig: ev(TAG.settings, "bad config value", ["key", "value", "allowed", "using"]),
+    logTo: ev(TAG.main, "log lines also sent as UDP syslog (RFC 5424)", ["to", "hostname"]),
+    logToLost: ev(TAG.main, "log lines lost on the way to logTo", ["to", "lost", "error"]),
   },
   wifi: {
     state: transition(TAG.wifi, "state", []),
@@ -67,6 +70,8 @@ export const EV = {
     gotIp: ev(TAG.wifi, "got IP address", ["ip", "afterMs"]),
     lostIp: ev(TAG.wifi, "lost IP address", ["ssid"]),
     disconnected: ev(TAG.wifi, "Wi-Fi disconnected", ["ssid"]),
+    leaving: ev(TAG.wifi, "leaving the access point", ["forMs"]),
+    cannotLeave: ev(TAG.wifi, "cannot leave the access point", ["reason"]),
   },
   server: {
     state: transition(TAG.server, "state", ["local", "maxClients"]),
@@ -149,7 +154,16 @@ export const EV = {
     listening: ev(TAG.beacon, "listening for beacons", ["port", "group"]),
     ignored: ev(TAG.beacon, "ignored datagram", ["from", "reason", "bytes", "suppressed"]),
     heard: ev(TAG.beacon, "beacon heard", ["server", "ip", "port", "seq", "from"]),
+    otherGroup: ev(TAG.beacon, "beacon of another group ignored", ["server", "group", "mine", "from", "suppressed"]),
     callbackFailed: bug(TAG.beacon),
+  },
+  button: {
+    ready: ev(TAG.button, "BOOT button ready (short press: Wi-Fi drop, long press: power cut)", ["pin", "dropMs", "offMs", "longMs"]),
+    cannotOpen: ev(TAG.button, "cannot open the BOOT button, button off", ["pin", "error"]),
+    shortPress: ev(TAG.button, "short press: dropping Wi-Fi", ["heldMs", "forMs"]),
+    longPress: ev(TAG.button, "long press: power cut, nothing leaves the board until it comes back", ["heldMs", "forMs"]),
+    restarting: ev(TAG.button, "power is back: restarting", []),
+    callbackFailed: bug(TAG.button),
   },
 };
 

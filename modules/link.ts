@@ -40,6 +40,8 @@ export class Link {
   #timer: TimerId | undefined;
   #backoff: Backoff;
   #attemptStartMs = 0;
+  /** No rejoin before this time (clock ms); Infinity: none at all (the board restarts). Set by drop(). */
+  #quietUntilMs = 0;
 
   constructor(options: LinkOptions, deps: LinkDeps) {
     this.#options = options;
@@ -98,6 +100,26 @@ export class Link {
     } catch (error) {
       this.#deps.log.w(EV.wifi.cannotWatch, { error: String(error) });
     }
+  }
+
+  /**
+   * Leave the access point now, through the same path as a real drop (the station reports "disconnect" and the
+   * roles stop), and rejoin only after forMs, or never when undefined (the board is about to restart): the BOOT
+   * button's presses (linklab/button). Needs an ssid to rejoin and a Wi-Fi that can disconnect.
+   */
+  drop(forMs?: number): void {
+    const wifi = this.#deps.wifi;
+    const cannot = !this.#options.ssid ? "no ssid to rejoin" : !wifi?.disconnect ? "no Wi-Fi on this platform" : this.state === "idle" || this.state === "closed" ? "link not started" : undefined;
+    if (cannot || !wifi?.disconnect) {
+      this.#deps.log.w(EV.wifi.cannotLeave, { reason: cannot });
+      return;
+    }
+    this.#quietUntilMs = forMs === undefined ? Infinity : this.#deps.clock() + forMs;
+    this.#deps.log.i(EV.wifi.leaving, { forMs: forMs ?? "until-restart" });
+    const wasUp = this.state === "up";
+    wifi.disconnect();
+    // Up, the station's "disconnect" follows and retries after the quiet time; otherwise no message may come.
+    if (!wasUp) this.#retry("drop");
   }
 
   close(): void {
@@ -176,7 +198,14 @@ export class Link {
 
   #retry(reason: string): void {
     this.#closeStation();
-    const delayMs = this.#backoff.next();
+    const quietMs = this.#quietUntilMs - this.#deps.clock();
+    if (quietMs === Infinity) {
+      this.#deps.timers.clear(this.#timer);
+      this.#timer = undefined;
+      this.#enter("down", reason);
+      return;
+    }
+    const delayMs = Math.max(this.#backoff.next(), Math.ceil(quietMs));
     this.#enter("waiting", reason);
     this.#deps.log.i(EV.wifi.retrying, { delayMs, attempt: this.#backoff.attempt });
     this.#deps.timers.clear(this.#timer);

@@ -7,6 +7,8 @@ export type Level = "E" | "W" | "I" | "D";
 export type FieldValue = string | number | boolean | undefined;
 export type Fields = Record<string, FieldValue>;
 export type LogSink = (line: string) => void;
+/** Another place every printed line goes besides the sink (main.ts: the UDP syslog of logTo, linklab/syslog). */
+export type LogTap = (line: string, level: Level, tag: string) => void;
 
 /** E=0 (errors only) .. D=3 (everything). */
 export function levelRank(level: Level): number {
@@ -53,6 +55,7 @@ export class Log {
   #clock: () => number;
   #sink: LogSink;
   #rank: number;
+  #taps: LogTap[] = [];
 
   constructor(options: { clock: () => number; sink: LogSink; level?: Level }) {
     this.#clock = options.clock;
@@ -70,11 +73,26 @@ export class Log {
 
   write(level: Level, tag: string, message: string, fields?: Fields): void {
     if (levelRank(level) > this.#rank) return;
+    let line = "";
     try {
-      this.#sink(formatLine(this.#clock(), level, tag, message, fields));
+      line = formatLine(this.#clock(), level, tag, message, fields);
+      this.#sink(line);
     } catch {
       // A broken sink must not abort the machine (an uncaught exception in a callback aborts XS).
     }
+    if (!line) return;
+    for (const tap of this.#taps) {
+      try {
+        tap(line, level, tag);
+      } catch {
+        // Nor a broken tap, nor may it keep the line from the others.
+      }
+    }
+  }
+
+  /** Every line printed from now on also goes to `tap`, after the sink (a tap that throws is ignored). */
+  addTap(tap: LogTap): void {
+    this.#taps.push(tap);
   }
 
   tag(tag: string): TagLog {

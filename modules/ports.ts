@@ -74,4 +74,6 @@ export type Wifi = {
   connect(options: { ssid: string; password?: string }, callback: (message: WifiMessage) => void): WifiStation;
   /** Report Wi-Fi events without connecting (Moddable: `new WiFi(undefined, callback)`). */
   monitor?(callback: (message: WifiMessage) => void): WifiStation;
+  /** Leave the access point (Moddable: `WiFi.disconnect()`); the stations report "disconnect". */
+  disconnect?(): void;
 };

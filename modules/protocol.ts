@@ -177,21 +177,26 @@ export function formatMessage(message: Message): string {
   }
 }
 
-export type Beacon = { id: string; role: "server"; ip: string; port: number; seq: number; uptimeMs: number };
+/** `group`: absent (or "") for a server without one; the datagram then has no group field, as before groups. */
+export type Beacon = { id: string; role: "server"; ip: string; port: number; seq: number; uptimeMs: number; group?: string };
 export type BeaconResult = { ok: true; beacon: Beacon } | { ok: false; reason: string };
 
 export function formatBeacon(beacon: Beacon): string {
-  return "LINKLAB1 id=" + beacon.id + " role=" + beacon.role + " ip=" + beacon.ip + " port=" + beacon.port + " seq=" + beacon.seq + " uptimeMs=" + beacon.uptimeMs;
+  const line = "LINKLAB1 id=" + beacon.id + " role=" + beacon.role + " ip=" + beacon.ip + " port=" + beacon.port + " seq=" + beacon.seq + " uptimeMs=" + beacon.uptimeMs;
+  return beacon.group ? line + " group=" + beacon.group : line;
 }
 
-/** A datagram into a beacon: exactly `LINKLAB1 id=.. role=server ip=.. port=.. seq=.. uptimeMs=..`, at most 256 bytes. */
+/**
+ * A datagram into a beacon: exactly `LINKLAB1 id=.. role=server ip=.. port=.. seq=.. uptimeMs=..`, then ` group=..`
+ * (1-32 of A-Z a-z 0-9 . _ -) when the server has a group; at most 256 bytes.
+ */
 export function parseBeacon(data: ArrayBuffer | Uint8Array): BeaconResult {
   const bytes = toBytes(data);
   if (bytes.length > MAX_BEACON) return { ok: false, reason: "longer than 256 bytes" };
   const text = decodeAscii(bytes);
   if (typeof text !== "string") return { ok: false, reason: "not printable ASCII" };
   const parts = text.split(" ");
-  if (parts.length !== 7 || parts[0] !== "LINKLAB1") return { ok: false, reason: "not LINKLAB1 with 6 fields" };
+  if ((parts.length !== 7 && parts.length !== 8) || parts[0] !== "LINKLAB1") return { ok: false, reason: "not LINKLAB1 with 6 fields (7 with group)" };
   const value = (index: number, key: string) => (parts[index].startsWith(key + "=") ? parts[index].slice(key.length + 1) : undefined);
   const id = value(1, "id");
   if (id === undefined || !isId(id)) return { ok: false, reason: "bad id" };
@@ -204,5 +209,9 @@ export function parseBeacon(data: ArrayBuffer | Uint8Array): BeaconResult {
   if (seq === undefined) return { ok: false, reason: "bad seq" };
   const uptimeMs = parseUint(value(6, "uptimeMs") ?? "");
   if (uptimeMs === undefined) return { ok: false, reason: "bad uptimeMs" };
-  return { ok: true, beacon: { id, role: "server", ip, port, seq, uptimeMs } };
+  if (parts.length === 7) return { ok: true, beacon: { id, role: "server", ip, port, seq, uptimeMs } };
+  const group = value(7, "group");
+  if (group === undefined) return { ok: false, reason: "field after uptimeMs is not group" };
+  if (!isId(group)) return { ok: false, reason: "bad group" };
+  return { ok: true, beacon: { id, role: "server", ip, port, seq, uptimeMs, group } };
 }

@@ -5,6 +5,7 @@
 
 import { isHost, isId, isIPv4, isToken } from "linklab/protocol";
 import { isLevel, type Level } from "linklab/log";
+import { parseLogTo } from "linklab/syslog";
 
 export type Role = "server" | "client" | "both";
 export type Mode = "persistent" | "short";
@@ -35,6 +36,13 @@ export type Settings = {
   beaconAddress: string;
   logLevel: Level;
   heartbeatLogEvery: number;
+  /** Where each log line also goes as a UDP syslog datagram (linklab/syslog): "" (off) or <IPv4>:<port>. */
+  logTo: string;
+  /** The class group: the beacon carries it, and a server=auto client adopts only servers of its own ("" = none). */
+  group: string;
+  /** Seconds a short press of the BOOT button drops Wi-Fi, and a long press keeps the board dark (0 = that press off). */
+  buttonDropS: number;
+  buttonOffS: number;
 };
 
 /** The settings each role takes, named once here: the roles' option types and main.ts derive from these lists. */
@@ -102,6 +110,10 @@ export function defaultSettings(): Settings {
     beaconAddress: "255.255.255.255",
     logLevel: "I",
     heartbeatLogEvery: 10,
+    logTo: "",
+    group: "",
+    buttonDropS: 5,
+    buttonOffS: 10,
   };
 }
 
@@ -247,6 +259,10 @@ export function readSettings(config: Record<string, unknown>): SettingsResult {
   str("beaconAddress", isIPv4, "an IPv4 address (255.255.255.255, a subnet broadcast or a multicast group)", "default");
   str("logLevel", isLevel, "E, W, I or D", "default");
   int("heartbeatLogEvery", { min: 0, max: 1000000 });
+  str("logTo", (s) => s === "" || parseLogTo(s) !== undefined, "empty (off) or <IPv4>:<port> of a syslog receiver, e.g. 192.168.1.10:5514", "default");
+  str("group", (s) => s === "" || isId(s), "empty (no group) or 1-32 of A-Z a-z 0-9 . _ -", "default");
+  int("buttonDropS", { min: 1, max: 3600, zeroOff: true });
+  int("buttonOffS", { min: 1, max: 3600, zeroOff: true });
 
   // Pairs whose values depend on each other: when the order is wrong, both fall back to their defaults together.
   const ordered = (low: "heartbeatMs" | "backoffBaseMs", high: "timeoutMs" | "backoffMaxMs", strictly: boolean): void => {
