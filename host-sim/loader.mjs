@@ -23,6 +23,7 @@ export const moddableModules = {
   "mc/config": "runtime/config.ts",
   "wifi": "runtime/wifi.ts",
   "net": "runtime/net.ts",
+  "embedded:io/digital": "runtime/digital.ts",
 };
 
 const manifests = new Map(); // directory -> parsed module table or null

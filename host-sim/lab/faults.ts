@@ -1,9 +1,13 @@
 // The lab's faults, one entry each: the words a scenario uses (`at <time> <fault> ...`), how they are read and
 // checked, which boards a fault touches (for engine checks and for filing reactions under their cause), the lab
 // events it produces (the anchors expectations are timed from), and what it does to the running boards. Adding a
-// fault is one entry here plus its effect inside the runtime (host-sim/runtime/shaping.ts and the gates), as
+// fault is one entry here plus its effect inside the runtime (a case in host-sim/runtime/commands.ts), as
 // docs/contributing.md shows. Faults are named after what happens to real boards (docs/simulator.md, "Faults").
 import type { BoardCommand } from "../runtime/board.ts";
+import { LONG_PRESS_MS } from "../../modules/button.ts";
+
+/** How long the lab holds the BOOT button for a short press (a finger's tap). */
+const SHORT_PRESS_MS = 200;
 
 /** Reads a fault's arguments; every method throws (with the scenario's file:line) on a bad word. */
 export interface ArgReader {
@@ -101,6 +105,22 @@ function twoBoards(kind: string) {
   };
 }
 
+/**
+ * The board stops dead (a power cut, a crash, the instant of a reset): its process is frozen (SIGSTOP), so nothing
+ * more leaves it, and the peers blackhole it and learn that it forgot every connection (`forget`). A real board's
+ * lwIP state is simply gone: no FIN and no RST, only silence; the FIN or RST its kernel sends when the process is
+ * killed later reaches no app, and a peer's next segment once the board is back is answered with RST
+ * (docs/simulator.md, "How each fault is made").
+ */
+function goDark(net: FaultNetwork, board: FaultBoard): void {
+  board.off = true;
+  net.freeze(board);
+  // The blackhole first: a peer must never answer its own next segment with the RST before the board is gone.
+  net.syncBlackholes();
+  for (const other of net.boards) if (other !== board) net.send(other, { type: "forget", addresses: [...board.addresses] });
+}
+
+/** The dark board boots again: its frozen process is killed and a fresh one starts at the same address. */
 async function powerOn(net: FaultNetwork, board: FaultBoard): Promise<void> {
   await net.kill(board);
   board.off = false;
@@ -179,9 +199,7 @@ export const FAULTS = {
     apply(f, net) {
       const board = net.board(f.board);
       net.announce("power-off", [f.board], `${f.board}: power cut (the process is frozen: no FIN, no RST, only silence)`);
-      board.off = true;
-      net.freeze(board);
-      net.syncBlackholes();
+      goDark(net, board);
       if (f.durationMs !== undefined)
         net.later(f.durationMs, async () => {
           net.announce("power-on", [f.board], `${f.board}: power is back, it boots again at ${board.address}`);
@@ -215,9 +233,9 @@ export const FAULTS = {
     process: true,
     anchors: { crash: 1 },
     produces: (f) => [`crash ${f.board}`],
-    async apply(f, net) {
-      net.announce("crash", [f.board], `${f.board}: crashes (its kernel closes its sockets: peers get FIN/RST at once)`);
-      await net.kill(net.board(f.board));
+    apply(f, net) {
+      net.announce("crash", [f.board], `${f.board}: crashes and stays down (no FIN, no RST: its peers hear only silence)`);
+      goDark(net, net.board(f.board));
     },
   }),
   reboot: spec({
@@ -228,14 +246,11 @@ export const FAULTS = {
     process: true,
     anchors: { reboot: 1 },
     produces: (f) => [`reboot ${f.board}`],
-    async apply(f, net) {
+    apply(f, net) {
       const board = net.board(f.board);
-      net.announce("reboot", [f.board], `${f.board}: reboots (killed now, boots again in ${f.durationMs / 1000}s)`);
-      await net.kill(board);
-      net.later(f.durationMs, () => {
-        board.off = false;
-        return net.start(board);
-      });
+      net.announce("reboot", [f.board], `${f.board}: resets (no FIN, no RST: silence), boots again in ${f.durationMs / 1000}s`);
+      goDark(net, board);
+      net.later(f.durationMs, () => powerOn(net, board));
     },
   }),
   "idle-firewall": spec({
@@ -331,6 +346,25 @@ export const FAULTS = {
     apply(f, net) {
       net.announce("reset", [f.a, f.b], `a middlebox injects RST into every connection between ${f.a} and ${f.b}`);
       net.send(net.board(f.a), { type: "reset", addresses: net.board(f.b).addresses });
+    },
+  }),
+  button: spec({
+    usage: "<board> short|long",
+    args: [2, 2],
+    parse: (args, read): { board: string; press: "short" | "long" } => {
+      const board = read.board(args[0], "button");
+      if (args[1] !== "short" && args[1] !== "long") read.fail(`button: expected short or long, got '${args[1]}'`);
+      return { board, press: args[1] as "short" | "long" };
+    },
+    touches: (f) => [f.board],
+    anchors: { button: 1 },
+    produces: (f) => [`button ${f.board}`],
+    apply(f, net) {
+      // The firmware (modules/button.ts) tells the presses apart; the lab only holds GPIO 0 down for a while.
+      const ms = f.press === "short" ? SHORT_PRESS_MS : LONG_PRESS_MS + 500;
+      const what = f.press === "short" ? "short press (its firmware drops Wi-Fi)" : "long press (its firmware cuts the power: silence)";
+      net.announce("button", [f.board], `${f.board}: BOOT button held ${ms / 1000}s: ${what}`);
+      net.send(net.board(f.board), { type: "button", ms });
     },
   }),
 };

@@ -1,8 +1,7 @@
 // The identity and control surface of one simulated board (one per process): its id, its address in
 // 127.0.0.0/8, the other boards on its simulated Wi-Fi network, its boot time and its merged config. The runtime
 // modules read it; the boot script (host-sim/boot.ts) fills it before the app is imported; the lab controller
-// drives it through `control` events (relayed from IPC messages).
-import { EventEmitter } from "node:events";
+// drives it through board commands (relayed from IPC messages, carried out by commands.ts).
 
 export interface BoardIdentity {
   /** Board id shown in logs and scenarios, e.g. "server" or "c1". */
@@ -15,20 +14,28 @@ export interface BoardIdentity {
   netmask: string;
 }
 
-/** Commands the lab controller (or a test) sends to a board. */
+/**
+ * Commands the lab controller (over IPC) or a test sends to a board. Every one is handled in one place,
+ * host-sim/runtime/commands.ts; the modules it calls keep only the effect (station.ts, shaping.ts, digital.ts).
+ */
 export type BoardCommand =
+  // The access point goes (up: false) or comes back, with a new address if given.
   | { type: "wifi"; up: false }
   | { type: "wifi"; up: true; address?: string }
-  | { type: "udp-loss"; percent: number; seed?: number }
-  // The lab's fault layer (runtime/shaping.ts): traffic to/from these addresses is blackholed; one-way latency;
-  // an idle firewall (0 = none); an injected RST on connections with these addresses; the new broadcast set.
+  // The network between the boards (runtime/shaping.ts): traffic to/from these addresses is blackholed; one-way
+  // latency; loss of received datagrams; an idle firewall (0 = none); an injected RST on connections with these
+  // addresses; the boards at these addresses lost every connection (reset, crash, power cut); the new broadcast set.
   | { type: "blackhole"; addresses: string[] }
   | { type: "latency"; latencyMs: number; jitterMs: number; seed?: number }
+  | { type: "udp-loss"; percent: number; seed?: number }
   | { type: "idle-firewall"; idleMs: number }
   | { type: "reset"; addresses: string[] }
-  | { type: "peers"; peers: string[] };
+  | { type: "forget"; addresses: string[] }
+  | { type: "peers"; peers: string[] }
+  // Someone presses the board's BOOT button (GPIO 0) for ms (runtime/digital.ts).
+  | { type: "button"; ms: number };
 
-class Board extends EventEmitter {
+class Board {
   identity: BoardIdentity = { id: "board", address: "127.0.0.1", peers: ["127.0.0.1"], netmask: "255.0.0.0" };
   /** performance.now() at boot: Time.ticks counts from here, like milliseconds since reset on the ESP32. */
   bootMs = performance.now();
@@ -37,8 +44,19 @@ class Board extends EventEmitter {
   /** Sockets and timers register a closer here so SIGINT/SIGTERM or a simulated power cut can release them. */
   readonly closers = new Set<() => void>();
 
+  #dispatch: ((command: BoardCommand) => void) | undefined;
+
+  /**
+   * Carry out a command (commands.ts). A board whose app loaded no network or GPIO module has nothing a command
+   * could act on, and ignores it.
+   */
   command(command: BoardCommand): void {
-    this.emit("command", command);
+    this.#dispatch?.(command);
+  }
+
+  /** Install the one dispatcher (host-sim/runtime/commands.ts does, when it loads). */
+  handleCommands(dispatch: (command: BoardCommand) => void): void {
+    this.#dispatch = dispatch;
   }
 
   closeAll(): void {

@@ -1,34 +1,29 @@
-// The wire between a kernel socket and the app's TCP object, one gate per connection, plus the board's Wi-Fi link
-// state. Everything a fault can do to a connection happens here: hold traffic both ways (Wi-Fi down, partition),
-// delay it (latency), sever it (lwIP aborting the pcb when the address goes away), or reset it (injected RST).
+// The wire between a kernel socket and the app's TCP object, one gate per connection. Everything a fault can do to a
+// connection happens here: hold traffic both ways (Wi-Fi down, partition), delay it (latency), sever it (lwIP
+// aborting the pcb when the address goes away), reset it (injected RST), or find the peer has forgotten it (the
+// peer was reset). Who decides is elsewhere: the station (station.ts) and the network's shape (shaping.ts).
 // A held gate keeps the kernel socket open and pauses reading, so the peer's data waits in kernel buffers. The TCP
 // object closes the gate's receive window the same way when the app leaves TCP_WND bytes unread (tcp.ts).
-import { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
-import { board, type BoardCommand } from "./board.ts";
-import { attachGate, beforeSend, hopDelayMs } from "./shaping.ts";
+import { board } from "./board.ts";
+import "./commands.ts";
+import { attachGate, beforeSend, hopDelayMs, networkClock } from "./shaping.ts";
+import { station } from "./station.ts";
 
 /** What the network hands the app's side of a connection, in order. */
 export type Inbound = { kind: "data"; data: Buffer } | { kind: "end" } | { kind: "error"; code: string };
 
 type Outbound = { kind: "data"; data: Buffer; done: () => void } | { kind: "end" } | { kind: "reset" };
 
-/**
- * ESP-IDF's CONFIG_LWIP_TCP_KEEP_CONNECTION_WHEN_IP_CHANGES. Moddable's esp32 sdkconfig leaves it at the ESP-IDF
- * default (off): when Wi-Fi drops, esp_netif_down sets the address to 0.0.0.0 and lwIP aborts every TCP pcb bound
- * to the old address (tcp_netif_ip_addr_changed). Set true to model a build that keeps them (traffic held instead).
- */
-export const policy = { keepConnectionsWhenIpChanges: false };
-
-/** Every open gate on this board: the Wi-Fi link and (later) the lab's faults act on these. */
+/** Every open gate on this board (the tests and benches look at them). */
 export const gates = new Set<Gate>();
 
 export class Gate {
   readonly socket: Socket;
   /** Added delay per direction, in ms (the lab's latency fault). 0 = none. */
   delayMs = 0;
-  /** performance.now() of the last byte in either direction (for an idle-firewall fault). */
-  lastActivityMs = performance.now();
+  /** When the last segment went either way (networkClock, for the idle firewall): the SYN, at first. */
+  lastActivityMs = networkClock.now();
   #deliver: ((event: Inbound) => void) | undefined;
   readonly #holds = new Set<string>();
   #inbound: Inbound[] = [];
@@ -37,6 +32,8 @@ export class Gate {
   #delayed: { dueMs: number; action: () => void }[] = [];
   #delayTimer: NodeJS.Timeout | undefined;
   #severed = false;
+  /** The peer lost its state for this connection (it was reset): see peerForgot(). */
+  #forgotten = false;
   #connected: (() => void) | undefined;
   /** The board's receive window is full (tcp.ts): the kernel socket is not read, whatever the holds. */
   #windowClosed = false;
@@ -47,14 +44,15 @@ export class Gate {
     socket.on("data", (data: Buffer) => this.#fromNetwork({ kind: "data", data }));
     socket.on("end", () => this.#fromNetwork({ kind: "end" }));
     socket.on("error", (error: NodeJS.ErrnoException) => this.#fromNetwork({ kind: "error", code: error.code ?? "EIO" }));
+    const unbind = station.bind(this); // held at once while the link is down
     socket.on("close", () => {
       gates.delete(this);
+      unbind();
       board.closers.delete(this.#closer);
     });
     gates.add(this);
     board.closers.add(this.#closer);
-    if (!link.up) this.hold("wifi");
-    else socket.resume(); // an accepted socket starts paused (pauseOnConnect) until the app takes it
+    if (!this.held) socket.resume(); // an accepted socket starts paused (pauseOnConnect) until the app takes it
     attachGate(this);
   }
 
@@ -126,6 +124,17 @@ export class Gate {
     this.#outbound = [];
   }
 
+  /**
+   * The peer was reset (a reboot, a crash, a power cut: the lab freezes its process first, so nothing it sends
+   * reaches us after this). On the board nothing more comes from it: what its killed process's kernel still sends
+   * (the FIN or RST of the close) is dropped. The rebooted board's lwIP has no pcb for this connection and answers
+   * the next segment it gets with RST (tcp_input: "no matching PCB", tcp_rst), so the next thing the app sends
+   * once the peer is reachable again is answered with ECONNRESET. Until then the app sees only silence.
+   */
+  peerForgot(): void {
+    this.#forgotten = true;
+  }
+
   /** Inject an RST towards the peer now (the lab's reset fault); the app side sees ECONNRESET. */
   reset(): void {
     this.#deliver?.({ kind: "error", code: "ECONNRESET" });
@@ -162,14 +171,15 @@ export class Gate {
 
   #fromNetwork(event: Inbound): void {
     if (this.#severed) {
-      if (link.up && event.kind !== "error") this.socket.resetAndDestroy();
+      if (station.up && event.kind !== "error") this.socket.resetAndDestroy();
       return;
     }
     if (this.held) {
       this.#inbound.push(event);
       return;
     }
-    if (event.kind === "data") this.lastActivityMs = performance.now();
+    if (this.#forgotten && event.kind !== "data") return; // the close of the reset peer's old process
+    this.lastActivityMs = networkClock.now();
     this.#later(() => this.#deliver?.(event));
   }
 
@@ -180,7 +190,15 @@ export class Gate {
       this.#outbound.push(event);
       return;
     }
-    if (event.kind === "data") this.lastActivityMs = performance.now();
+    if (this.#forgotten) {
+      // The reset peer answers with RST: the app hears ECONNRESET, and nothing it queued leaves.
+      this.#deliver?.({ kind: "error", code: "ECONNRESET" });
+      this.#deliver = undefined;
+      this.#outbound = [];
+      this.socket.destroy();
+      return;
+    }
+    this.lastActivityMs = networkClock.now();
     this.#later(() => {
       if (this.socket.destroyed) return;
       if (event.kind === "data") this.socket.write(event.data, () => event.done());
@@ -214,66 +232,3 @@ export class Gate {
     }, Math.max(0, this.#delayed[0].dueMs - performance.now()));
   }
 }
-
-/**
- * The station's link: up = associated with an IP address. Boards boot with it up (as Moddable's setup/network
- * connects before main runs when an ssid is configured). Events: "down"; "up" (address, previous address);
- * "ap-up" (the access point is back while the app manages the station itself with the wifi module).
- */
-class Link extends EventEmitter {
-  up = true;
-  /** The access point is reachable (board command {type:"wifi"}). */
-  apUp = true;
-  /** The app drives the station through the `wifi` module; then only WiFi.connect() brings the link back. */
-  managed = false;
-  /** The address DHCP hands out on the next association (a command may change it). */
-  nextAddress: string | undefined;
-  /** SSID of the access point the station is (or was last) associated with. */
-  ssid = "";
-
-  /** The access point's name: the SSID the station asked for, else the board's `ssid` config, else "linklab". */
-  get apSsid(): string {
-    const configured = board.config.ssid;
-    return this.ssid || (typeof configured === "string" && configured) || "linklab";
-  }
-
-  /** The station lost its IP: hold every connection, and abort them unless the policy keeps them. */
-  down(): void {
-    if (!this.up) return;
-    this.up = false;
-    for (const gate of [...gates]) {
-      gate.hold("wifi");
-      if (!policy.keepConnectionsWhenIpChanges) gate.sever();
-    }
-    this.emit("down");
-  }
-
-  /** The station has an IP again, `address` if DHCP gave a new one; connections bound to another address die. */
-  restore(address = this.nextAddress): void {
-    const previous = board.identity.address;
-    if (this.up && (!address || address === previous)) return;
-    if (address && address !== previous) board.identity = { ...board.identity, address };
-    this.nextAddress = undefined;
-    this.up = true;
-    for (const gate of [...gates]) {
-      if (!gate.severed && gate.localAddress !== board.identity.address) gate.sever();
-    }
-    this.emit("up", board.identity.address, previous);
-    for (const gate of [...gates]) gate.release("wifi");
-  }
-}
-
-export const link = new Link();
-
-board.on("command", (command: BoardCommand) => {
-  if (command.type !== "wifi") return;
-  if (!command.up) {
-    link.apUp = false;
-    link.down();
-    return;
-  }
-  link.apUp = true;
-  link.nextAddress = command.address;
-  if (link.managed) link.emit("ap-up");
-  else link.restore();
-});

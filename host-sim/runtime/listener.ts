@@ -4,9 +4,9 @@
 // not read from until read() takes it. Connections arriving while the board's Wi-Fi is down wait for it to return.
 import { Server, type Socket } from "node:net";
 import { board } from "./board.ts";
-import { link } from "./gate.ts";
 import { invoke, post } from "./machine.ts";
 import { holdAccept } from "./shaping.ts";
+import { station } from "./station.ts";
 import TCP, { accepted, isAddress, toPort } from "./tcp.ts";
 import { bindListening, listenOn } from "./tcp-bind.ts";
 
@@ -48,7 +48,7 @@ function listen(record: ListenerRecord, self: Listener): void {
   const { handle, port } = bindListening(record.address, record.port);
   record.port = port;
   const server = new Server({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
-    if (!link.up) record.parked.push(socket);
+    if (!station.up) record.parked.push(socket);
     else if (!holdAccept(socket, () => queue(record, self, socket))) queue(record, self, socket);
   });
   server.on("error", () => {}); // accept() failures (EMFILE): lwIP would drop the SYN; the peer retries
@@ -101,7 +101,7 @@ export default class Listener {
     records.set(this, record);
     made.add(this);
     board.closers.add(record.closer);
-    link.on("up", record.onUp);
+    station.on("up", record.onUp);
     if ("target" in options) this.target = options.target;
   }
 
@@ -121,7 +121,7 @@ export default class Listener {
     }
     records.delete(this);
     board.closers.delete(record.closer);
-    link.off("up", record.onUp);
+    station.off("up", record.onUp);
     record.server.close();
     for (const socket of [...record.pending.splice(0), ...record.parked.splice(0)]) socket.destroy();
   }

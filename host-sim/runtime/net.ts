@@ -4,7 +4,8 @@
 import { createHash } from "node:crypto";
 import { isIPv4 } from "node:net";
 import { board } from "./board.ts";
-import { link } from "./gate.ts";
+import "./commands.ts";
+import { station } from "./station.ts";
 import { invoke, post } from "./machine.ts";
 
 /** Espressif's OUI (24:0A:C4) and three bytes from the board id, upper-case hex as twoHex() prints them. */
@@ -18,15 +19,15 @@ const Net = {
     if (_interface === "ap") return undefined;
     switch (String(what)) {
       case "IP":
-        return link.up ? board.identity.address : undefined;
+        return station.up ? board.identity.address : undefined;
       case "MAC":
         return macFor(board.identity.id);
       case "SSID":
-        return link.up ? link.apSsid : undefined;
+        return station.up ? station.apSsid : undefined;
       case "BSSID":
-        return link.up ? "02:00:00:00:00:01" : undefined;
+        return station.up ? "02:00:00:00:00:01" : undefined;
       case "RSSI":
-        return link.up ? -48 : undefined;
+        return station.up ? -48 : undefined;
       case "CHANNEL":
         return 6;
       case "DNS":

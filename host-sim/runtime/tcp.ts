@@ -5,7 +5,8 @@
 // every method throws. Traffic passes through a Gate (gate.ts) for faults.
 import { Socket, connect, isIPv4 } from "node:net";
 import { board } from "./board.ts";
-import { Gate, link, type Inbound } from "./gate.ts";
+import { Gate, type Inbound } from "./gate.ts";
+import { station } from "./station.ts";
 import { invoke, post } from "./machine.ts";
 
 /**
@@ -317,7 +318,7 @@ export default class TCP {
       if (!isAddress(address)) throw new Error("invalid address");
       const port = toPort(options.port);
       // No route while the station is down: lwIP's tcp_connect returns ERR_RTE and tcp.c throws.
-      if (!link.up) throw new Error("connect error");
+      if (!station.up) throw new Error("connect error");
       record = new Connection(this);
       const socket = connect({ host: address, port, localAddress: board.identity.address, allowHalfOpen: true });
       record.remoteAddress = address;

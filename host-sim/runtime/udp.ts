@@ -2,14 +2,14 @@
 // onReadable(count) per burst of arrivals, read() gives an ArrayBuffer with .address/.port or undefined, write()
 // throws "UDP send failed" when lwIP cannot send (no route while Wi-Fi is down). The loopback has no broadcast, so
 // a datagram to 255.255.255.255, to the subnet broadcast or to a multicast group goes out as one unicast copy to
-// every other board on the simulated network. A board command {type:"udp-loss"} drops received datagrams.
+// every other board on the simulated network. The lab's network (shaping.ts) may lose received datagrams.
 import { createSocket, type Socket } from "node:dgram";
-import { board, type BoardCommand } from "./board.ts";
-import { link } from "./gate.ts";
+import { board } from "./board.ts";
+import "./commands.ts";
 import { abort, invoke } from "./machine.ts";
 import { bytesOf, isAddress, toInteger, toPort } from "./tcp.ts";
-import { udpBlocked } from "./shaping.ts";
-import { seededRandom } from "../seeded-random.ts";
+import { udpLost } from "./shaping.ts";
+import { station } from "./station.ts";
 
 export interface UDPOptions {
   port?: number;
@@ -71,15 +71,6 @@ export function destinations(address: string): string[] {
 /** Datagrams this board's sockets took in and dropped (udp-loss), since boot: for the lab's summary and tests. */
 export const udpStats = { received: 0, dropped: 0 };
 
-/** Seeded loss of received datagrams (mulberry32), set by the board command {type:"udp-loss", percent, seed}. */
-const loss = { percent: 0, random: seededRandom(1) };
-
-board.on("command", (command: BoardCommand) => {
-  if (command.type !== "udp-loss") return;
-  loss.percent = Math.min(100, Math.max(0, Number(command.percent) || 0));
-  loss.random = seededRandom(command.seed ?? 1);
-});
-
 function open(record: UDPRecord, self: UDP): void {
   const socket = createSocket({ type: "udp4" });
   socket.on("error", (error: NodeJS.ErrnoException) => {
@@ -90,11 +81,10 @@ function open(record: UDPRecord, self: UDP): void {
   });
   socket.on("message", (data, from) => {
     if (records.get(self) !== record) return; // closed
-    if (udpBlocked(from.address)) return; // the lab's partition or a powered-off sender (runtime/shaping.ts)
-    if (loss.percent > 0 && loss.random() * 100 < loss.percent) {
-      udpStats.dropped++;
-      return;
-    }
+    // The lab's partition, a board gone dark, or the UDP loss (runtime/shaping.ts).
+    const { lost, drawn } = udpLost(from.address);
+    if (drawn) udpStats.dropped++;
+    if (lost) return;
     udpStats.received++;
     const packet = Uint8Array.from(data).buffer as Packet;
     packet.address = from.address;
@@ -143,9 +133,9 @@ export default class UDP {
     records.set(this, record);
     made.add(this);
     board.closers.add(record.closer);
-    link.on("up", record.onUp);
-    link.on("down", record.onDown);
-    if (link.up) open(record, this);
+    station.on("up", record.onUp);
+    station.on("down", record.onDown);
+    if (station.up) open(record, this);
     if ("target" in options) this.target = options.target;
   }
 
@@ -161,7 +151,7 @@ export default class UDP {
     if (!isAddress(to)) throw new RangeError("invalid IP address");
     const toPortNumber = toInteger(port) & 0xffff;
     const bytes = Buffer.from(bytesOf(buffer));
-    if (!link.up) throw new Error("UDP send failed");
+    if (!station.up) throw new Error("UDP send failed");
     const socket = record.socket;
     for (const destination of destinations(to)) {
       record.sending++;
@@ -197,10 +187,10 @@ export default class UDP {
     }
     records.delete(this);
     board.closers.delete(record.closer);
-    link.off("up", record.onUp);
-    link.off("down", record.onDown);
+    station.off("up", record.onUp);
+    station.off("down", record.onDown);
     record.closing = true;
-    if (link.up && record.sending === 0) record.socket.close();
+    if (station.up && record.sending === 0) record.socket.close();
     record.packets = [];
   }
 

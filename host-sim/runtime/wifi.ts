@@ -4,8 +4,9 @@
 // "disconnect" the app calls WiFi.connect() again (a board without a WiFi object follows the lab's link commands).
 // The password "invalid!" is rejected, as in Moddable's own simulator wifi module.
 import { board } from "./board.ts";
-import { link } from "./gate.ts";
+import "./commands.ts";
 import { invoke, post } from "./machine.ts";
+import { station } from "./station.ts";
 
 /** Association and DHCP on a quiet access point; real ESP32s take 0.1-0.5 s and 0.1-2 s. */
 export const CONNECT_MS = 120;
@@ -26,7 +27,8 @@ export interface WiFiOptions {
 const listeners = new Set<WiFi>();
 const callbacks = new WeakMap<WiFi, Callback>();
 
-const station = {
+/** The `wifi` module's own part of a connection attempt (the link itself is station.ts's). */
+const attempt = {
   mode: 1 as -5 | 0 | 1 | 2 | 3,
   /** Reason reported with the next "disconnect". */
   reason: 0,
@@ -48,39 +50,39 @@ function notify(message: Message, reason?: number): void {
 }
 
 function later(ms: number, step: () => void): void {
-  if (station.step) clearTimeout(station.step);
+  if (attempt.step) clearTimeout(attempt.step);
   board.closers.add(cancelAttempt);
-  station.step = setTimeout(() => {
-    station.step = undefined;
+  attempt.step = setTimeout(() => {
+    attempt.step = undefined;
     board.closers.delete(cancelAttempt);
     step();
   }, ms);
-  station.step.unref();
+  attempt.step.unref();
 }
 
 /** Also the board closer while an attempt is pending (a shutdown or power cut ends it). */
 function cancelAttempt(): void {
-  if (station.step) clearTimeout(station.step);
-  station.step = undefined;
-  station.waiting = false;
+  if (attempt.step) clearTimeout(attempt.step);
+  attempt.step = undefined;
+  attempt.waiting = false;
   board.closers.delete(cancelAttempt);
 }
 
 function associate(): void {
-  station.waiting = false;
-  later(CONNECT_MS, () => later(DHCP_MS, () => link.restore()));
+  attempt.waiting = false;
+  later(CONNECT_MS, () => later(DHCP_MS, () => station.join()));
 }
 
-link.on("down", () => {
-  notify("disconnect", station.reason);
-  station.reason = 0;
+station.on("down", () => {
+  notify("disconnect", attempt.reason);
+  attempt.reason = 0;
 });
-link.on("up", () => {
+station.on("up", () => {
   notify("connect");
   notify("gotIP");
 });
-link.on("ap-up", () => {
-  if (station.waiting) associate();
+station.on("ap-up", () => {
+  if (attempt.waiting) associate();
 });
 
 export default class WiFi {
@@ -115,26 +117,26 @@ export default class WiFi {
   }
 
   static get mode(): -5 | 0 | 1 | 2 | 3 {
-    return station.mode;
+    return attempt.mode;
   }
 
   static set mode(value: -5 | 0 | 1 | 2 | 3) {
     const mode = Math.trunc(Number(value));
     if (![-5, 0, 1, 2, 3].includes(mode)) throw new Error("invalid mode");
-    station.mode = mode as typeof station.mode;
+    attempt.mode = mode as typeof attempt.mode;
     if (mode !== 1 && mode !== 3) {
-      link.managed = true;
+      station.manage();
       cancelAttempt();
-      link.down();
+      station.leave();
     }
   }
 
   /** Associate with `options.ssid`; with no argument, disconnect (and stay disconnected). */
   static connect(options?: WiFiOptions): void {
-    link.managed = true;
+    station.manage();
     cancelAttempt();
     if (options === undefined) {
-      link.down();
+      station.leave();
       return;
     }
     const ssid = options.ssid;
@@ -142,21 +144,21 @@ export default class WiFi {
     if (new TextEncoder().encode(String(ssid)).length > 32) throw new Error("ssid too long - 32 bytes max");
     if (options.password && new TextEncoder().encode(String(options.password)).length > 64)
       throw new Error("password too long - 64 bytes max");
-    if (station.mode !== 1 && station.mode !== 3) station.mode = 1;
-    link.ssid = String(ssid);
+    if (attempt.mode !== 1 && attempt.mode !== 3) attempt.mode = 1;
+    station.manage(String(ssid));
     if (options.password === "invalid!") {
       // The 4-way handshake fails: ESP-IDF reports the disconnect with a reason xs6wifi.c maps to -1.
       later(CONNECT_MS, () => {
-        station.reason = -1;
-        if (link.up) link.down();
+        attempt.reason = -1;
+        if (station.up) station.leave();
         else {
           notify("disconnect", -1);
-          station.reason = 0;
+          attempt.reason = 0;
         }
       });
       return;
     }
-    if (link.up) {
+    if (station.up) {
       // Already associated (Moddable's setup/network connected before main): report it as a fresh association.
       later(CONNECT_MS, () => {
         notify("connect");
@@ -164,13 +166,13 @@ export default class WiFi {
       });
       return;
     }
-    if (link.apUp) {
+    if (station.apUp) {
       associate();
       return;
     }
-    station.waiting = true;
+    attempt.waiting = true;
     later(GIVE_UP_MS, () => {
-      station.waiting = false;
+      attempt.waiting = false;
       notify("disconnect", 0);
     });
   }
@@ -181,10 +183,10 @@ export default class WiFi {
 
   /** One access point (the simulated network's), then null, as reportScan does. */
   static scan(_options: object, callback: (item: object | null) => void): void {
-    if (station.mode === 0 || station.mode === -5) throw new Error("Wi-Fi is disabled");
-    const ssid = link.apSsid;
+    if (attempt.mode === 0 || attempt.mode === -5) throw new Error("Wi-Fi is disabled");
+    const ssid = station.apSsid;
     setTimeout(() => {
-      if (link.apUp) invoke(callback, undefined, { ssid, rssi: -48, channel: 6, hidden: false, authentication: "wpa2_psk", bssid: new Uint8Array([2, 0, 0, 0, 0, 1]).buffer });
+      if (station.apUp) invoke(callback, undefined, { ssid, rssi: -48, channel: 6, hidden: false, authentication: "wpa2_psk", bssid: new Uint8Array([2, 0, 0, 0, 0, 1]).buffer });
       invoke(callback, undefined, null);
     }, 300).unref();
   }

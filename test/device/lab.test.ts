@@ -19,14 +19,14 @@ describe("device: lab boards on Moddable's runtime (engine=moddable)", function 
     requireSdk(this);
   });
 
-  it("a real-XS server: two host clients come online, lose it by silence at a power cut and at once at a crash, and come back", async () => {
+  it("a real-XS server: two host clients come online, lose it by silence at a power cut and at a crash, and come back", async () => {
     // mcsim binds its port on every address: a free one, so that no other lab or test collides with it.
     const port = await freePort();
     const result = await runInline(
       "moddable-server",
       `title A server on real XS
 network 127.0.31.2
-duration 15s
+duration 18s
 board server role=server engine=moddable port=${port} beaconMs=0
 board c1 role=client server=@server port=${port} echoMs=1000 backoffMaxMs=2000
 board c2 role=client server=@server port=${port} echoMs=0 backoffMaxMs=2000
@@ -41,9 +41,9 @@ expect c1 lost within 4s of power-off server
 expect c2 lost within 4s of power-off server
 expect c1 online within 5s of boot server
 expect c2 online within 5s of boot server
-expect c1 peer-closed within 0.5s of crash server
-expect c1 lost within 0.5s of crash server
-expect c2 lost within 0.5s of crash server
+expect c1 no peer-closed within 3.9s of crash server
+expect c1 lost within 4s of crash server
+expect c2 lost within 4s of crash server
 `,
     );
     assertPassed(result);

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { board } from "../../host-sim/runtime/board.ts";
+import { networkClock } from "../../host-sim/runtime/shaping.ts";
 import TCP from "../../host-sim/runtime/tcp.ts";
 import UDP from "../../host-sim/runtime/udp.ts";
 import Listener from "../../host-sim/runtime/listener.ts";
@@ -31,6 +32,16 @@ async function listen(): Promise<{ port: number; accepted: Promise<Socket> }> {
 }
 
 const bytes = (text: string): ArrayBuffer => new TextEncoder().encode(text).buffer;
+
+/**
+ * Fake time for the idle firewall (the network's clock, shaping.ts): `pass(ms)` makes the connections ms quieter at
+ * once, so a test causes idleness without sleeping. Timers and latency keep real time.
+ */
+function fakeIdleTime(): { pass(ms: number): void } {
+  let offsetMs = 0;
+  networkClock.now = () => performance.now() + offsetMs;
+  return { pass: (ms) => void (offsetMs += ms) };
+}
 
 /** Let `ms` pass while watching for events that must not come. */
 const watch = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -62,6 +73,7 @@ describe("the lab's fault layer in a board", () => {
     board.command({ type: "blackhole", addresses: [] });
     board.command({ type: "idle-firewall", idleMs: 0 });
     board.command({ type: "latency", latencyMs: 0, jitterMs: 0 });
+    networkClock.now = () => performance.now();
     for (const socket of sockets.splice(0)) socket.destroy();
     for (const server of servers.splice(0)) server.close();
   });
@@ -117,8 +129,9 @@ describe("the lab's fault layer in a board", () => {
     const { recorder, tcp, peer } = await connected();
     let peerBytes = 0;
     peer.on("data", (data) => (peerBytes += data.length));
+    const idle = fakeIdleTime();
     board.command({ type: "idle-firewall", idleMs: 100 });
-    await watch(200); // the connection is idle past the firewall's limit: that is the fault
+    idle.pass(101); // the connection is idle past the firewall's limit: that is the fault
     tcp.write(bytes("late"));
     peer.write("late reply");
     await watch(QUIET_MS);
@@ -131,12 +144,26 @@ describe("the lab's fault layer in a board", () => {
     const { tcp, peer } = await connected();
     let peerBytes = 0;
     peer.on("data", (data) => (peerBytes += data.length));
+    const idle = fakeIdleTime();
     board.command({ type: "idle-firewall", idleMs: 150 });
     for (let i = 0; i < 6; i++) {
+      idle.pass(100);
       tcp.write(bytes("tick"));
-      await watch(50);
     }
     await waitFor(() => peerBytes === 24, "every tick at the peer");
+  });
+
+  it("an idle firewall counts idle time per connection from its last segment, not from when it appeared", async () => {
+    const { recorder, tcp, peer } = await connected();
+    let peerBytes = 0;
+    peer.on("data", (data) => (peerBytes += data.length));
+    const idle = fakeIdleTime();
+    idle.pass(300); // quiet before the firewall appears
+    board.command({ type: "idle-firewall", idleMs: 200 });
+    tcp.write(bytes("first after the firewall"));
+    await watch(QUIET_MS);
+    assert.equal(peerBytes, 0, "the connection was already idle past the limit: the firewall has no entry for it");
+    assert.equal(recorder.count("error"), 0, "and nobody was told");
   });
 
   it("an injected reset sends a real RST to the peer and reports the error to the app", async () => {
@@ -146,6 +173,40 @@ describe("the lab's fault layer in a board", () => {
     board.command({ type: "reset", addresses: ["127.0.0.1"] });
     assert.equal(await within(peerError.promise, "the peer's ECONNRESET"), "ECONNRESET");
     await recorder.next("error");
+  });
+
+  it("a peer that forgot the connection (reset): its old kernel's FIN is not heard; the next write gets ECONNRESET", async () => {
+    const { recorder, tcp, peer } = await connected();
+    board.command({ type: "forget", addresses: ["127.0.0.1"] });
+    peer.end(); // what a killed process's kernel sends: a real board sends nothing
+    await watch(QUIET_MS);
+    assert.deepEqual(recorder.names(), ["writable"], "silence: no onError for the FIN");
+    tcp.write(bytes("ping"));
+    await recorder.next("error");
+  });
+
+  it("a forgotten connection stays silent while the peer is dark, and is reset once the peer is back", async () => {
+    const { recorder, tcp, peer } = await connected();
+    board.command({ type: "blackhole", addresses: ["127.0.0.1"] });
+    board.command({ type: "forget", addresses: ["127.0.0.1"] });
+    peer.destroy();
+    tcp.write(bytes("ping"));
+    await watch(QUIET_MS);
+    assert.deepEqual(recorder.names(), ["writable"], "nothing while the peer is unreachable");
+    board.command({ type: "blackhole", addresses: [] });
+    await recorder.next("error");
+  });
+
+  it("refuses a board command it does not know in one stderr line, and goes on", () => {
+    const written: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = (chunk: string) => written.push(String(chunk)) > 0;
+    try {
+      board.command({ type: "teleport" } as never);
+    } finally {
+      process.stderr.write = write;
+    }
+    assert.deepEqual(written, ['linklab: unknown board command {"type":"teleport"}\n']);
   });
 
   it("latency delays what the app sends by half the one-way figure (the receiver adds the other half)", async () => {

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { board } from "../../host-sim/runtime/board.ts";
-import { link, policy } from "../../host-sim/runtime/gate.ts";
+import { policy, station } from "../../host-sim/runtime/station.ts";
 import Listener from "../../host-sim/runtime/listener.ts";
 import Net, { macFor } from "../../host-sim/runtime/net.ts";
 import TCP from "../../host-sim/runtime/tcp.ts";
@@ -26,7 +26,7 @@ async function connection(): Promise<{ tcp: TCP; events: Recorder; remote: Socke
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const events = new Recorder();
-  const record = (name: string) => (...args: unknown[]) => events.record(name, link.up, ...args);
+  const record = (name: string) => (...args: unknown[]) => events.record(name, station.up, ...args);
   const tcp = new TCP({
     address: "127.0.0.1",
     port: (server.address() as AddressInfo).port,
@@ -89,7 +89,7 @@ describe("wifi", () => {
     new WiFi(undefined, events.on("notify"));
     WiFi.disconnect();
     assert.deepEqual(await events.next("notify"), ["disconnect", 0]);
-    assert.equal(link.up, false);
+    assert.equal(station.up, false);
     assert.equal(Net.get("IP"), undefined);
   });
 
@@ -166,7 +166,7 @@ describe("wifi", () => {
 
     it("holds a connection that arrives while down and hands it to the Listener once back", async () => {
       const events = new Recorder();
-      const listener = new Listener({ port: 0, onReadable: (count: number) => events.record("readable", link.up, count) });
+      const listener = new Listener({ port: 0, onReadable: (count: number) => events.record("readable", station.up, count) });
       board.command({ type: "wifi", up: false });
       const socket = connect({ port: listener.port, host: "127.0.0.2" });
       socket.on("error", () => {});
@@ -247,7 +247,7 @@ describe("wifi", () => {
     it("holds the app's writes while down and sends them once back", async () => {
       const { tcp, remote } = await connection();
       const received: { text: string; upAtArrival: boolean }[] = [];
-      remote.on("data", (chunk: Buffer) => received.push({ text: chunk.toString(), upAtArrival: link.up }));
+      remote.on("data", (chunk: Buffer) => received.push({ text: chunk.toString(), upAtArrival: station.up }));
       board.command({ type: "wifi", up: false });
       tcp.write(new TextEncoder().encode("held"));
       board.command({ type: "wifi", up: true });
