@@ -14,8 +14,13 @@ const usage = `usage: linklab <command> [options]
   linklab run --moddable [app-dir] [key=value ...]  build it for lin with the Moddable SDK and run it on real XS
   linklab build [app-dir] [--platform lin|esp32] [--debug] [key=value ...]
                                                     run mcconfig on an app (default: this repository)
-  linklab lab [scenario] [--json FILE] [--seed N] [--debug] | linklab lab --list
-                                                    run a lab scenario (several boards, faults, expectations)
+  linklab lab [scenario] [--json FILE] [--seed N] [--debug] [--ui] | linklab lab --list
+                                                    run a lab scenario (several boards, faults, expectations);
+                                                    --ui serves a live page of it on 127.0.0.1 (the URL is printed)
+  linklab report RUN.json [-o run.html]             one self-contained HTML file of a run (diagrams, timeline, summary, log)
+  linklab monitor [PORT[@BAUD] ...] [--udp [ADDRESS:]PORT] [--baud N] [--debug]
+                                                    every board's log in one view: serial ports and UDP syslog
+                                                    (boards built with logTo=<this machine>:PORT), with each board's state
   linklab help                                      this text (also --help, -h)
 
 app-dir defaults to this repository. key=value words override manifest.json "config", as mcconfig's do.
@@ -95,7 +100,7 @@ async function build(words: string[]): Promise<void> {
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  if (isHelp(command) || (command !== "lab" && rest.some((word) => word === "--help" || word === "-h"))) {
+  if (isHelp(command) || (command !== "lab" && command !== "monitor" && rest.some((word) => word === "--help" || word === "-h"))) {
     process.stdout.write(usage + "\n");
     return;
   }
@@ -105,6 +110,14 @@ async function main(argv: string[]): Promise<void> {
     if (command === "lab") {
       const lab = await import("./lab/cli.ts");
       return await lab.main(rest);
+    }
+    if (command === "report") {
+      const report = await import("./ui/report.ts");
+      return await report.main(rest);
+    }
+    if (command === "monitor") {
+      const monitor = await import("./monitor/cli.ts");
+      return await monitor.main(rest);
     }
     process.stderr.write(`linklab: ${command ? `unknown command '${command}'` : "no command"}\n${usage}\n`);
     process.exit(EXIT_USAGE);
