@@ -12,6 +12,7 @@ import { detection } from "./detection/index.ts";
 import { reconnect } from "./reconnect.ts";
 import { throughput } from "./throughput.ts";
 import { scale } from "./scale.ts";
+import { uiRender } from "./ui-render.ts";
 import { defaultOutDir, machine, parseFlags, printResult, repoDir, writeResult, type BenchOptions, type BenchResult } from "./support.ts";
 
 type InProcess = { name: string; run: (options: BenchOptions) => Promise<BenchResult> };
@@ -22,6 +23,7 @@ const inProcess: InProcess[] = [
   { name: "reconnect", run: reconnect },
   { name: "throughput", run: throughput },
   { name: "scale", run: scale },
+  { name: "ui-render", run: uiRender },
 ];
 
 /** Benches written by others, run as they are (their own argv conventions). A string = why it is skipped. */

@@ -42,6 +42,8 @@ export interface BoardSummary {
 
 export interface Reaction {
   board: string;
+  /** The board event it is (online, lost, offline, boot, exit, peer-closed), for a reader that links it to its line. */
+  event: string;
   what: string;
   atMs: number;
   afterMs: number;
@@ -242,7 +244,7 @@ export function summarize(scenario: Scenario, boards: BoardRecord[], events: Lab
       if (event.name === "lost" && !lostUnder.has(event.board)) lostUnder.set(event.board, at);
     }
     const header = headers[at];
-    incidents[at].reactions.push({ board: event.board, what: describe(event), atMs: ms(event.t), afterMs: ms(event.t - header.t) });
+    incidents[at].reactions.push({ board: event.board, event: event.name, what: describe(event), atMs: ms(event.t), afterMs: ms(event.t - header.t) });
   }
   for (const incident of incidents) incident.reactions.sort((a, b) => a.atMs - b.atMs);
 
