@@ -1,11 +1,25 @@
 // The rows of docs/serial-log.md's tables (`| \`L tag: message key= ...\` | meaning | labs / layer |`), and which
 // row documents a given log line, so a test can check that the row names every exercise that quotes the line.
 
+/** A key a documented line names: `key=` (or `key=value`), optional when written `[key=]`. */
+export interface DocKey {
+  name: string;
+  optional: boolean;
+}
+
+/** The keys named after a documented line's fixed message, in order. */
+export function docKeys(rest: string): DocKey[] {
+  return [...rest.matchAll(/(?:^|\s)(\[)?([A-Za-z_][\w]*)=/g)].map((m) => ({ name: m[2], optional: m[1] === "[" }));
+}
+
 export interface Row {
   /** 1-based line in docs/serial-log.md. */
   line: number;
-  /** Each documented line in the first cell: tag and fixed message (`state <a>-><b>` stands for any transition). */
-  lines: { tag: string; message: string }[];
+  /**
+   * Each documented line in the first cell: tag, fixed message (`state <a>-><b>` stands for any transition), and the
+   * keys it names in order (`[key=]` is optional).
+   */
+  lines: { tag: string; message: string; keys: DocKey[] }[];
   /** The exercises in the last cell (`1, 2 / T` -> [1, 2]; `- / A` -> []). */
   labs: number[];
 }
@@ -28,7 +42,10 @@ export function parseRows(markdown: string): Row[] {
     const cells = text.split(/\s\|\s/);
     const first = cells[0].slice(1);
     const last = cells[cells.length - 1].replace(/\|\s*$/, "").trim();
-    const lines = [...first.matchAll(/`([EWID]) ([\w.]+): ([^`]*)`/g)].map((m) => ({ tag: m[2], message: fixedMessage(m[3]) }));
+    const lines = [...first.matchAll(/`([EWID]) ([\w.]+): ([^`]*)`/g)].map((m) => {
+      const message = fixedMessage(m[3]);
+      return { tag: m[2], message, keys: docKeys(m[3].trim().slice(message.length)) };
+    });
     const labs = (last.split("/")[0].match(/\d+/g) ?? []).map(Number);
     rows.push({ line: index + 1, lines, labs });
   });

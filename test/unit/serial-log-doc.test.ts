@@ -44,6 +44,20 @@ describe("docs/serial-log.md and the catalogue of log lines", () => {
     assert.deepEqual(missing, []);
   });
 
+  it("names only keys the entry carries, each once (a row must not promise `client=` on a line that never prints it)", () => {
+    const wrong: string[] = [];
+    for (const row of rows)
+      for (const line of row.lines) {
+        const event = events.find((e) => documents(line, e));
+        if (!event) continue;
+        const names = line.keys.map((k) => k.name);
+        for (const name of names) if (!event.keys.includes(name)) wrong.push(`line ${row.line}: ${line.tag}: ${line.message}: ${name}= is no key of this line (it has ${event.keys.join(" ")})`);
+        const twice = names.filter((name, i) => names.indexOf(name) !== i);
+        if (twice.length > 0) wrong.push(`line ${row.line}: ${line.tag}: ${line.message}: ${[...new Set(twice)].join(" ")} named twice`);
+      }
+    assert.deepEqual(wrong, []);
+  });
+
   it("documents no line that the catalogue does not have", () => {
     const stale = rows.flatMap((row) => row.lines.filter((line) => !events.some((e) => documents(line, e))).map((line) => `line ${row.line}: ${line.tag}: ${line.message}`));
     assert.deepEqual(stale, []);
