@@ -116,8 +116,8 @@ export function synthesize(servers: number, clients: number, minutes: number): R
       }
       if (online && drop && t >= drop[1][0]) {
         line(drop[1][0] + 1, c, "W", EV.client.serverGone, { state: "online" });
-        state(drop[1][0] + 1, c, EV.client.state, "online->lost", { reason: "peer-closed" });
-        state(drop[1][0] + 2, c, EV.client.state, "lost->waiting", { reason: "peer-closed" });
+        state(drop[1][0] + 1, c, EV.client.state, "online->lost", { reason: "connection-ended" });
+        state(drop[1][0] + 2, c, EV.client.state, "lost->waiting", { reason: "connection-ended" });
         line(drop[1][0] + 2, c, "I", EV.client.backoff, { delayMs: 600, attempt: 1, capMs: 4000 });
         line(drop[1][0] + 3, c, "W", EV.wifi.disconnected, { ssid: '""' });
         state(drop[1][0] + 3, c, EV.wifi.state, "up->down", { reason: "disconnect" });

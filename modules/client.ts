@@ -328,7 +328,7 @@ export class Client {
       this.#finishClosing("fin");
     } else {
       this.#log.w(EV.client.serverGone, { state: this.state });
-      this.#lose("peer-closed");
+      this.#lose("connection-ended");
     }
   }
 
@@ -336,7 +336,7 @@ export class Client {
   #lose(reason: string, fields?: StateFields): void {
     this.stats.lost++;
     this.#enter("lost", reason, fields);
-    if (this.#conn && reason !== "peer-closed") this.#log.i(EV.client.closing, { reason });
+    if (this.#conn && reason !== "connection-ended") this.#log.i(EV.client.closing, { reason });
     this.#dropConnection();
     this.#wait(reason);
   }

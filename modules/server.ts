@@ -455,7 +455,7 @@ class Session {
     if (this.state === "closed") return;
     if (this.#peerSaidBye || this.state === "closing") this.#log("I", EV.server.peerFin);
     else this.#log("I", EV.server.peerGone, { state: this.state });
-    this.#enter("closed", "peer-closed");
+    this.#enter("closed", "connection-ended");
   }
 
   /** Every ERR for the peer's bad input goes through here and counts: MAX_BAD_LINES close, one is forgiven per BAD_LINE_FORGIVE_MS. */

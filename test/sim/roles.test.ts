@@ -72,9 +72,9 @@ describe("linklab roles on loopback sockets", function () {
   it("learns of a closed server from its FIN, not a timeout, and comes back online when it returns", async () => {
     const { server: first, port } = await serverAndTwoClients(lab);
     first.close();
-    // The FIN ends the connection at once: the reason is peer-closed, never the silence verdict.
-    await lab.waitFor(/tcp\.c1: state online->lost reason=peer-closed/, 2000);
-    await lab.waitFor(/tcp\.c2: state online->lost reason=peer-closed/, 2000, 0);
+    // The FIN ends the connection at once: the reason is connection-ended, never the silence verdict.
+    await lab.waitFor(/tcp\.c1: state online->lost reason=connection-ended/, 2000);
+    await lab.waitFor(/tcp\.c2: state online->lost reason=connection-ended/, 2000, 0);
     assert.equal(lab.count(/server silent, link lost/), 0);
     const from = lab.lines.length;
     const second = lab.server({ port }, "tcp.server2");
