@@ -132,10 +132,11 @@ export const XS_HEAP = { slots: 8064, chunkBytes: 32768 };
  */
 export const XS_COST = {
   /**
-   * Both roles booted (server listening, client started), no session: 3,644 slots and 2,488 chunk bytes measured on
-   * 2026-11-30 (3,342 and 1,337 before the callback guard, private state and derived options).
+   * Both roles booted (server listening, client started), no session: 2,554 slots and 2,152 chunk bytes measured on
+   * 2026-11-30 with the pure modules preloaded (manifest.json "preload"); 3,800 slots before that, with syslog, the
+   * button and the adapters added. Chunk bytes keep the older, higher bound.
    */
-  bootSlots: 3650,
+  bootSlots: 2600,
   bootChunkBytes: 2500,
   /** One TCP connection on the server, online or still handshaking: slots (198 measured, the same whatever maxLine). */
   connectionSlots: 198,
@@ -155,8 +156,9 @@ export const XS_FILL = 0.85;
 /**
  * The largest maxClients whose worst case fits XS_FILL of the heap: maxClients sessions online plus as many pending
  * handshakes (the server's budget for them is maxClients; at most maxClients - 1 of them while maxClients are online,
- * so 2 x maxClients also covers one being refused), every online one with a full send queue. 8 up to maxLine 298
- * (the default is 256), 4 at 512, 2 at 1024, 1 at 2048, and 0 from maxLine 2504 on, where not even one client fits.
+ * so 2 x maxClients also covers one being refused), every online one with a full send queue. 10 up to maxLine 221
+ * (the slots bind there), 9 up to 249, 8 up to 284 (the default is 256), 4 at 512, 2 at 1024, 1 at 2048, and 0 from
+ * maxLine 2504 on, where not even one client fits.
  */
 export function maxClientsFitting(maxLine: number): number {
   const slots = Math.floor((XS_HEAP.slots * XS_FILL - XS_COST.bootSlots) / (2 * XS_COST.connectionSlots));

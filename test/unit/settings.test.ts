@@ -111,7 +111,7 @@ describe("linklab/settings", () => {
     });
 
     it("holds fewer clients with longer lines (line buffer and send queue grow with maxLine)", () => {
-      assert.deepEqual([64, 256, 512, 1024, 2048].map(maxClientsFitting), [8, 8, 4, 2, 1]);
+      assert.deepEqual([64, 256, 512, 1024, 2048].map(maxClientsFitting), [10, 8, 4, 2, 1]);
       const r = readSettings({ ...manifestConfig, maxLine: "512" });
       assert.deepEqual(r.problems, [{ key: "maxClients", value: "8", allowed: "an integer 1..4 (what the XS heap holds with maxLine=512)", using: "4" }]);
       assert.equal(r.settings.maxLine, 512);
