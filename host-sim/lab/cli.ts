@@ -10,7 +10,7 @@ import { formatSummary } from "./summary.ts";
 
 export const scenariosDir = join(dirname(fileURLToPath(import.meta.url)), "..", "scenarios");
 
-const usage = "usage: linklab lab [scenario] [--json FILE] [--seed N] [--debug] | linklab lab --list   (scenario: a name in host-sim/scenarios/ or a path)";
+const usage = "usage: linklab lab [scenario] [--json FILE] [--seed N] [--debug] [--ui] [--net kernel] [--capture DIR] | linklab lab --list   (scenario: a name in host-sim/scenarios/ or a path)";
 
 /** `--list`: each scenario in the library with its title. */
 function list(): void {
@@ -85,6 +85,9 @@ export async function main(args: string[]): Promise<void> {
   let jsonFile: string | undefined;
   let seed: number | undefined;
   let debug = false;
+  let ui = false;
+  let net: "runtime" | "kernel" | undefined;
+  let captureDir: string | undefined;
   try {
     for (let i = 0; i < args.length; i++) {
       const arg = args[i];
@@ -99,6 +102,15 @@ export async function main(args: string[]): Promise<void> {
         return;
       } else if (arg === "--debug") {
         debug = true;
+      } else if (arg === "--ui") {
+        ui = true;
+      } else if (arg === "--net") {
+        const mode = args[++i];
+        if (mode !== "kernel" && mode !== "runtime") throw new ScenarioError("--net needs 'kernel' (each board in its own network namespace, faults made by the kernel) or 'runtime' (the default)");
+        net = mode;
+      } else if (arg === "--capture") {
+        captureDir = args[++i];
+        if (!captureDir) throw new ScenarioError("--capture needs a directory");
       } else if (arg === "-h" || arg === "--help") {
         process.stdout.write(usage + "\n");
         return;
@@ -106,16 +118,41 @@ export async function main(args: string[]): Promise<void> {
       else if (scenarioArg === undefined) scenarioArg = arg;
       else throw new ScenarioError(`one scenario at a time (got '${scenarioArg}' and '${arg}')`);
     }
-    const scenario = loadScenario(findScenario(scenarioArg));
+    const scenario = loadScenario(findScenario(scenarioArg), net);
+    // Kernel mode without root: this same command again, inside a user namespace of its own (docs/kernel.md).
+    if ((net ?? scenario.net) === "kernel") {
+      const status = await (await import("../netns/unprivileged.ts")).reexecInUserNamespace();
+      if (status !== undefined) {
+        process.exitCode = status;
+        return;
+      }
+    }
     const stream = process.stdout;
-    const output = terminalOutput(scenario, stream, debug);
+    // --ui: a live page of the run (host-sim/ui/), on 127.0.0.1 at a free port that it prints.
+    const live = ui ? await (await import("../ui/live.ts")).startLive(scenario, (text) => stream.write(text + "\n")) : undefined;
+    const output = live ? live.wrap(terminalOutput(scenario, stream, debug)) : terminalOutput(scenario, stream, debug);
     // Ctrl-C ends the run early but still stops every board (runLab's finally) via process exit hooks.
-    process.once("SIGINT", () => process.exit(130));
-    const result = await runLab(scenario, { output, seed });
+    const interrupt = (): never => process.exit(130);
+    process.once("SIGINT", interrupt);
+    // A run that cannot go on (a board never booted) also stops the page's server, so the command ends.
+    const result = await runLab(scenario, { output, seed, net, captureDir: captureDir && resolve(captureDir) }).catch(async (error: unknown) => {
+      await live?.stop();
+      throw error;
+    });
     if (stream.isTTY) stream.write("\r\x1b[K");
     stream.write(formatSummary(result.summary, { color: stream.isTTY === true && !process.env.NO_COLOR }));
-    if (jsonFile) writeFileSync(jsonFile, JSON.stringify(result.summary, null, 2) + "\n");
+    if (result.kernel) {
+      // Kernel mode: what the kernels did on the wire, read from the captures (host-sim/netns/view.ts).
+      stream.write(["", "The kernel's view (from each board's capture):", ...result.kernel.lines.map((line) => `  ${line}`), ""].join("\n") + "\n");
+      if (result.kernel.captures.length) stream.write(`captures: ${result.kernel.captures.join(" ")}\n`);
+    }
+    // The summary, and the run itself (`run`: header and events) for the page's replay and `linklab report`.
+    if (jsonFile) writeFileSync(jsonFile, JSON.stringify({ ...result.summary, run: (await import("../ui/record.ts")).recordOf(result) }, null, 2) + "\n");
     process.exitCode = result.passed ? 0 : 1;
+    if (live) {
+      process.off("SIGINT", interrupt);
+      await live.finish(result);
+    }
   } catch (error) {
     if (error instanceof LabError) {
       process.stderr.write(`\nlinklab lab: ${error.message}\n`);

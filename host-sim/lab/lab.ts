@@ -15,8 +15,9 @@ import type { mcsimLaunch } from "../moddable/mcsim.ts";
 import type { Sdk } from "../moddable/sdk.ts";
 import { BoardProcess, type BoardLaunch } from "./process.ts";
 import { faultSpec, type FaultBoard, type FaultNetwork, type NetworkState } from "./faults.ts";
-import { ScenarioError, type BoardSpec, type Engine, type Scenario } from "./scenario.ts";
+import { checkModdableFaults, ScenarioError, type BoardSpec, type Engine, type Scenario } from "./scenario.ts";
 import { summarize, type Summary } from "./summary.ts";
+import type { KernelMode, KernelView, NetMode } from "../netns/mode.ts";
 
 /** The run could not go on (a board never booted); like a ScenarioError, reported in one line. */
 export class LabError extends Error {}
@@ -33,6 +34,11 @@ export interface LabOutput {
   tick?(t: number): void;
   /** Called about every 250 ms while the boards boot: how many have printed their first line. */
   booting?(ready: number, total: number): void;
+  /**
+   * Each lab event as it is recorded, with the boards as they are then (for a live view: host-sim/ui/). The events of
+   * the boot come together when the lab clock starts, with their times on that clock.
+   */
+  event?(event: LabEvent, boards: readonly BoardRecord[]): void;
 }
 
 export interface LabOptions {
@@ -41,6 +47,10 @@ export interface LabOptions {
   readyTimeoutMs?: number;
   /** Seed for the random parts of faults (latency jitter, UDP loss), so a run can be repeated. */
   seed?: number;
+  /** Who carries the network: the boards' runtime (the default) or the kernel (host-sim/netns/); else the scenario's `net` line. */
+  net?: NetMode;
+  /** Kernel mode only: write one pcap per board interface into this directory. */
+  captureDir?: string;
 }
 
 export interface BoardRecord {
@@ -61,9 +71,13 @@ export interface LabResult {
   expectations: ExpectationResult[];
   summary: Summary;
   passed: boolean;
+  /** Kernel mode: how the network was made, and the kernel's view read from the captures. */
+  kernel?: KernelView;
 }
 
 interface Live extends FaultBoard {
+  /** Its place in the scenario (the kernel network names its interface after it). */
+  index: number;
   record: BoardRecord;
   /** What runs it: the host simulator, or Moddable's runtime (mcsim). */
   engine: Engine;
@@ -81,6 +95,8 @@ interface RunSetup {
   moddable: ModdableRuntime | undefined;
   /** The first address of the network this run holds (the scenario's, or the next free block). */
   firstAddress: string;
+  /** Kernel mode: the network made of namespaces (host-sim/netns/mode.ts). */
+  kernel?: KernelMode;
 }
 
 /** Resolve the app directory of a scenario: its `app` line is relative to the scenario file. */
@@ -228,12 +244,30 @@ export async function runLab(scenario: Scenario, options: LabOptions = {}): Prom
   }
   checkBoards(scenario, defaults);
   const moddable = scenario.boards.some((b) => b.engine === "moddable") ? await moddableRuntime(scenario, defaults) : undefined;
+  const kernelMode = (options.net ?? scenario.net ?? "runtime") === "kernel";
+  // A scenario with `net kernel` skipped the engine check when parsed; run in the default mode, it must pass it.
+  if (!kernelMode && scenario.net === "kernel") checkModdableFaults(scenario);
+  if (options.captureDir !== undefined && !kernelMode) throw new ScenarioError("--capture needs --net kernel (in the default mode every board shares the host's loopback interface)");
   const { first, lock } = await lockNetwork(scenario.firstAddress, scenario.boards.length);
-  const run = new LabRun(scenario, { appDir, defaults, moddable, firstAddress: first }, options);
+  let kernel: KernelMode | undefined;
   try {
+    if (kernelMode) kernel = await openKernel(scenario, first, options);
+    const run = new LabRun(scenario, { appDir, defaults, moddable, firstAddress: first, kernel }, options);
     return await run.run();
   } finally {
+    kernel?.close();
     lock.close();
+  }
+}
+
+/** Kernel mode's network (loaded only for it), or a LabError in one line saying why it cannot run here. */
+async function openKernel(scenario: Scenario, first: string, options: LabOptions): Promise<KernelMode> {
+  const { KernelMode } = await import("../netns/mode.ts");
+  const boards = scenario.boards.map((b, i) => ({ id: b.id, address: addressPlus(first, i) }));
+  try {
+    return await KernelMode.open(boards, first, { captureDir: options.captureDir, say: (text) => options.output?.labLine?.(text, -1) });
+  } catch (error) {
+    throw new LabError((error as Error).message);
   }
 }
 
@@ -269,7 +303,7 @@ class LabRun implements FaultNetwork {
     this.boards = scenario.boards.map((spec, index): Live => {
       const address = this.newAddress();
       const record: BoardRecord = { id: spec.id, index, config: spec.config, role: configValue(spec, setup.defaults, "role") ?? "", addresses: [address], boots: 0 };
-      return { record, id: spec.id, address, addresses: record.addresses, engine: spec.engine, ready: false, off: false, wifiUp: true };
+      return { record, index, id: spec.id, address, addresses: record.addresses, engine: spec.engine, ready: false, off: false, wifiUp: true };
     });
     this.#byId = new Map(this.boards.map((b) => [b.id, b]));
   }
@@ -287,7 +321,10 @@ class LabRun implements FaultNetwork {
   }
 
   send(board: FaultBoard, command: BoardCommand): void {
-    (board as Live).process?.send(command);
+    // Kernel mode makes what a command says about the network, and passes on what the board itself would hear.
+    const deliver = (): unknown => (board as Live).process?.send(command);
+    if (this.#setup.kernel && !this.#setup.kernel.command(board as Live, command, this.boards, deliver)) return;
+    deliver();
   }
 
   later(ms: number, action: () => void | Promise<void>): void {
@@ -299,6 +336,7 @@ class LabRun implements FaultNetwork {
   }
 
   syncBlackholes(): void {
+    if (this.#setup.kernel) return this.#setup.kernel.sync(this.boards, this.state.partitions);
     for (const board of this.boards) this.#syncBlackhole(board);
   }
 
@@ -312,10 +350,14 @@ class LabRun implements FaultNetwork {
 
   freeze(board: FaultBoard): void {
     (board as Live).process?.freeze();
+    this.#setup.kernel?.freeze(board as Live);
   }
 
   async kill(board: FaultBoard): Promise<void> {
-    await (board as Live).process?.kill();
+    const live = board as Live;
+    // Kernel mode: the process dies unplugged, and its namespace (its kernel's state) goes with it.
+    if (this.#setup.kernel) return this.#setup.kernel.kill(live, () => live.process?.freeze(), async () => live.process?.kill());
+    await live.process?.kill();
   }
 
   async start(board: FaultBoard): Promise<void> {
@@ -333,7 +375,12 @@ class LabRun implements FaultNetwork {
         return;
       }
     }
+    if (this.#setup.kernel) {
+      await this.#setup.kernel.boot(live);
+      if (this.#ended) return;
+    }
     const boardProcess: BoardProcess = new BoardProcess({
+      wrap: this.#setup.kernel?.wrap(live),
       id: live.id,
       appDir: this.#setup.appDir,
       words,
@@ -373,10 +420,16 @@ class LabRun implements FaultNetwork {
       this.#timers.clear();
       await Promise.all(this.boards.flatMap((b) => (b.process ? [b.process.stop()] : [])));
     }
+    // Kernel mode: what the kernels did, read from the captures, becomes events expectations can name.
+    const kernel = await this.#setup.kernel?.finish(Date.now() - this.#now());
+    if (kernel?.events.length) {
+      for (const e of kernel.events) this.events.push({ t: e.t, board: e.board, name: e.name, args: [e.peer], text: e.flow });
+      this.events.sort((a, b) => a.t - b.t);
+    }
     const records = this.boards.map((b) => b.record);
     const expectations = scenario.expectations.map((expectation) => judge(expectation, this.events, scenario));
     const summary = summarize(scenario, records, this.events, expectations);
-    return { scenario, boards: records, events: this.events, expectations, summary, passed: summary.passed };
+    return { scenario, boards: records, events: this.events, expectations, summary, passed: summary.passed, ...(kernel ? { kernel } : {}) };
   }
 
   #now(): number {
@@ -384,7 +437,9 @@ class LabRun implements FaultNetwork {
   }
 
   #record(event: LabEvent): void {
-    if (!this.#ended) this.events.push(event);
+    if (this.#ended) return;
+    this.events.push(event);
+    if (this.#started) this.#output.event?.(event, this.boards.map((b) => b.record));
   }
 
   /** Which board a log field names: a board id, or any address a board has had (with or without :port). */
@@ -504,6 +559,7 @@ class LabRun implements FaultNetwork {
     this.#t0 = performance.now();
     this.#started = true;
     for (const event of this.events) event.t -= this.#t0 - this.#spawnedAt;
+    for (const event of this.events) this.#output.event?.(event, this.boards.map((b) => b.record));
   }
 
   /** The timeline plays out for the scenario's duration; the output ticks about every 250 ms. */

@@ -31,6 +31,8 @@ export interface BoardProcessOptions {
   peers: string[];
   /** Run this instead of the host simulator (appDir, words, address and peers are then the launch's business). */
   launch?: BoardLaunch;
+  /** A command prefix the board's program runs under, e.g. `ip netns exec <ns> ...` in kernel mode (host-sim/netns/). */
+  wrap?: string[];
   /** A stdout line after which the board is dead though its process is not (mcsim's `XS abort`): the board is killed. */
   endLine?: RegExp;
   onLine(stream: "stdout" | "stderr", line: string): void;
@@ -66,9 +68,10 @@ export class BoardProcess {
     this.id = options.id;
     const launch = options.launch;
     this.#launched = launch !== undefined;
+    const [command, ...args] = [...(options.wrap ?? []), ...(launch ? [launch.command, ...launch.args] : [process.execPath, "--import", registerUrl, cliPath, "run", options.appDir, ...options.words])];
     this.child = launch
-      ? spawn(launch.command, launch.args, { env: launch.env, stdio: ["ignore", "pipe", "pipe"] })
-      : spawn(process.execPath, ["--import", registerUrl, cliPath, "run", options.appDir, ...options.words], {
+      ? spawn(command, args, { env: launch.env, stdio: ["ignore", "pipe", "pipe"] })
+      : spawn(command, args, {
           env: {
             ...process.env,
             LINKLAB_BOARD_ID: options.id,

@@ -66,6 +66,8 @@ export interface Scenario {
   app?: string;
   /** First board address; boards get consecutive addresses from here (127.0.0.2 by default). */
   firstAddress: string;
+  /** `net kernel`: the kernel carries the network (host-sim/netns/); absent = the boards' runtime does (the default). */
+  net?: "runtime" | "kernel";
   boards: BoardSpec[];
   timeline: TimelineStep[];
   expectations: Expectation[];
@@ -83,6 +85,11 @@ export const EVENT_ARITY: Record<string, { min: number; max: number; boardArg?: 
   exit: { min: 0, max: 0, usage: "exit" },
   boot: { min: 0, max: 0, usage: "boot" },
   bug: { min: 0, max: 0, usage: "bug" },
+  // The kernel's view, read from the captures in kernel mode only (host-sim/netns/view.ts): a SYN the board's kernel
+  // sent again, an RST that reached the board, a keep-alive probe the board's kernel sent.
+  "syn-retry": { min: 0, max: 1, boardArg: true, usage: "syn-retry [<board>]" },
+  "rst-in": { min: 0, max: 1, boardArg: true, usage: "rst-in [<board>]" },
+  keepalive: { min: 0, max: 1, boardArg: true, usage: "keepalive [<board>]" },
 };
 
 const ID = /^[A-Za-z][\w-]*$/;
@@ -134,7 +141,8 @@ function plain(word: string | undefined): string | undefined {
   return word !== undefined && word.startsWith('"') ? undefined : word;
 }
 
-export function parseScenario(text: string, file: string): Scenario {
+/** `net`: the mode the run will use when the command line says (`--net`); else the scenario's own `net` line decides. */
+export function parseScenario(text: string, file: string, net?: "runtime" | "kernel"): Scenario {
   const scenario: Scenario = {
     file,
     title: "",
@@ -203,6 +211,11 @@ export function parseScenario(text: string, file: string): Scenario {
         scenario.firstAddress = rest[0];
         break;
       }
+      case "net":
+        if (rest.length !== 1 || (rest[0] !== "kernel" && rest[0] !== "runtime"))
+          fail(line, "usage: net kernel | net runtime (kernel: each board in its own network namespace, faults made by the kernel; runtime: the default)");
+        scenario.net = rest[0] as "runtime" | "kernel";
+        break;
       case "board": {
         const id = plain(rest[0]);
         if (!id || !ID.test(id)) fail(line, "usage: board <id> [key=value ...], id like server or c1");
@@ -231,7 +244,7 @@ export function parseScenario(text: string, file: string): Scenario {
         pending.push({ line, words, raw: lines[index].replace(/\s#.*$/, "").trim(), group: keyword === "expect" ? group : undefined });
         break;
       default:
-        fail(line, `unknown keyword '${keyword.replace(/^"/, "")}' (expected title, note, duration, app, network, board, at or expect)`);
+        fail(line, `unknown keyword '${keyword.replace(/^"/, "")}' (expected title, note, duration, app, network, net, board, at or expect)`);
     }
   }
 
@@ -260,7 +273,8 @@ export function parseScenario(text: string, file: string): Scenario {
   }
   scenario.timeline.sort((x, y) => x.atMs - y.atMs || x.line - y.line);
   checkTimeline(scenario, fail);
-  checkEngines(scenario, fail);
+  // In kernel mode the kernel makes every fault, so a board on Moddable's runtime receives them all (docs/kernel.md).
+  if ((net ?? scenario.net) !== "kernel") checkEngines(scenario, fail);
   return scenario;
 
   function parseStep(line: number, words: string[]): TimelineStep {
@@ -347,9 +361,17 @@ function checkTimeline(scenario: Scenario, fail: (line: number, message: string)
   }
 }
 
+/** The engine check for a scenario parsed for kernel mode but run in the default mode (`--net runtime`). */
+export function checkModdableFaults(scenario: Scenario): void {
+  checkEngines(scenario, (line, message) => {
+    throw new ScenarioError(`${scenario.file}:${line}: ${message}`);
+  });
+}
+
 /**
  * A board on Moddable's runtime (mcsim) has no IPC channel: the faults the lab makes inside the host runtime (its
  * gates and Wi-Fi) cannot reach it. Process faults can: the lab freezes, kills and starts mcsim as it does a Node board.
+ * In kernel mode this check is skipped: the kernel makes the faults, outside every board's process.
  */
 function checkEngines(scenario: Scenario, fail: (line: number, message: string) => never): void {
   const moddable = scenario.boards.filter((b) => b.engine === "moddable").map((b) => b.id);
@@ -365,12 +387,12 @@ function checkEngines(scenario: Scenario, fail: (line: number, message: string) 
   }
 }
 
-export function loadScenario(path: string): Scenario {
+export function loadScenario(path: string, net?: "runtime" | "kernel"): Scenario {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
     throw new ScenarioError(`cannot read scenario ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  return parseScenario(text, path);
+  return parseScenario(text, path, net);
 }
