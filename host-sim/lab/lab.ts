@@ -199,7 +199,7 @@ interface ModdableRuntime {
 }
 
 /** The SDK and a headless display for the boards on Moddable's runtime, or a LabError saying what is missing. */
-async function moddableRuntime(scenario: Scenario, defaults: Record<string, unknown>): Promise<ModdableRuntime> {
+async function moddableRuntime(scenario: Scenario, defaults: Record<string, unknown>, kernelMode: boolean): Promise<ModdableRuntime> {
   const first = scenario.boards.find((b) => b.engine === "moddable")!;
   const where = `${scenario.file}:${first.line}: board ${first.id} has engine=moddable`;
   const { findSdk, isSdk } = await import("../moddable/sdk.ts");
@@ -208,7 +208,8 @@ async function moddableRuntime(scenario: Scenario, defaults: Record<string, unkn
   const { mcsimMissing, mcsimLaunch: launch } = await import("../moddable/mcsim.ts");
   const missing = mcsimMissing();
   if (missing) throw new LabError(`${where}, which needs Moddable's runtime (mcsim): ${missing}`);
-  for (const spec of scenario.boards) {
+  // In kernel mode mcsim binds inside its own network namespace: the host's ports do not matter.
+  for (const spec of kernelMode ? [] : scenario.boards) {
     const port = spec.engine === "moddable" ? listenPort(spec, defaults) : undefined;
     if (port !== undefined && !(await portFree(Number(port))))
       throw new LabError(`${scenario.file}:${spec.line}: board ${spec.id} (engine=moddable) binds port ${port} on every address, and it is in use on this machine (another lab or program)`);
@@ -243,8 +244,8 @@ export async function runLab(scenario: Scenario, options: LabOptions = {}): Prom
     throw error;
   }
   checkBoards(scenario, defaults);
-  const moddable = scenario.boards.some((b) => b.engine === "moddable") ? await moddableRuntime(scenario, defaults) : undefined;
   const kernelMode = (options.net ?? scenario.net ?? "runtime") === "kernel";
+  const moddable = scenario.boards.some((b) => b.engine === "moddable") ? await moddableRuntime(scenario, defaults, kernelMode) : undefined;
   // A scenario with `net kernel` skipped the engine check when parsed; run in the default mode, it must pass it.
   if (!kernelMode && scenario.net === "kernel") checkModdableFaults(scenario);
   if (options.captureDir !== undefined && !kernelMode) throw new ScenarioError("--capture needs --net kernel (in the default mode every board shares the host's loopback interface)");

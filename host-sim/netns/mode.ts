@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import type { BoardCommand } from "../runtime/board.ts";
-import { cleanLeftovers } from "./names.ts";
+import { CAPTURE_PREFIX, cleanLeftovers } from "./names.ts";
 import { KernelNetwork, type KernelBoardSpec } from "./network.ts";
 import { kernelPrivilege } from "./privilege.ts";
 import { describeKernelView, readKernelView, type KernelEvent } from "./view.ts";
@@ -83,8 +83,12 @@ export class KernelMode {
     const missing = kernelModeMissing();
     if (missing) throw new Error(missing);
     const removed = cleanLeftovers();
-    if (removed.length) options.say(`kernel: removed ${removed.length} namespace(s) a killed lab left behind (${removed.join(" ")})`);
-    const capture = has("dumpcap") ? (options.captureDir ?? mkdtempSync(join(tmpdir(), "linklab-capture-"))) : undefined;
+    if (removed.length) options.say(`kernel: removed what a killed lab left behind: ${removed.join(" ")}`);
+    // A temporary capture directory carries the lab's pid: the exit hook removes it, and after a SIGKILL the next
+    // start does (cleanLeftovers).
+    const temporary = has("dumpcap") && options.captureDir === undefined ? mkdtempSync(join(tmpdir(), `${CAPTURE_PREFIX}${process.pid}-`)) : undefined;
+    if (temporary) process.once("exit", () => rmSync(temporary, { recursive: true, force: true }));
+    const capture = has("dumpcap") ? (options.captureDir ?? temporary) : undefined;
     const network = await KernelNetwork.create({ boards, firstAddress, captureDir: capture });
     const mode = new KernelMode(network, (text) => options.say(text), options.captureDir !== undefined);
     mode.#note(`kernel: each board in its own network namespace, joined by a bridge in the router namespace ${network.router} (${network.routerAddress})`);

@@ -4,9 +4,14 @@
 // the next lab (or `cleanLeftovers()`) removes every linklab namespace whose lab process is gone, with the
 // processes still inside it.
 import { execFile, execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export const PREFIX = "linklab-";
+/** Temporary capture directories: `<tmpdir>/linklab-capture-<lab pid>-XXXXXX`. */
+export const CAPTURE_PREFIX = "linklab-capture-";
+const CAPTURE = /^linklab-capture-(\d+)-/;
 const NAME = /^linklab-(\d+)\.(\d+)-/;
 
 let runs = 0;
@@ -110,6 +115,17 @@ export function cleanLeftovers(): string[] {
     if (pid === process.pid) continue;
     removeNamespace(name);
     removed.push(name);
+  }
+  // The temporary captures of labs that were killed (`linklab-capture-<pid>-XXXXXX`, host-sim/netns/mode.ts).
+  try {
+    for (const entry of readdirSync(tmpdir())) {
+      const match = CAPTURE.exec(entry);
+      if (!match || Number(match[1]) === process.pid || alive(Number(match[1]))) continue;
+      rmSync(join(tmpdir(), entry), { recursive: true, force: true });
+      removed.push(join(tmpdir(), entry));
+    }
+  } catch {
+    // an unreadable temporary directory: nothing of ours to find
   }
   return removed;
 }

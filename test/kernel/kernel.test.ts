@@ -3,7 +3,7 @@
 // the suite says why in one line and skips.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runLab, type LabResult } from "../../host-sim/lab/lab.ts";
@@ -18,6 +18,11 @@ const repo = join(import.meta.dirname, "..", "..");
 
 function ours(pid: number): string[] {
   return linklabNamespaces().filter((name) => name.startsWith(`linklab-${pid}.`));
+}
+
+/** The lab's temporary capture directories (host-sim/netns/mode.ts names them after its pid). */
+function captures(pid: number): string[] {
+  return readdirSync(tmpdir()).filter((entry) => entry.startsWith(`linklab-capture-${pid}-`));
 }
 
 function failed(result: LabResult): string {
@@ -109,9 +114,11 @@ describe("kernel mode (--net kernel)", function () {
 
   it("SIGTERM: the lab tears its namespaces down before it exits", async () => {
     const lab = await startLab("kernel-reboot");
+    assert.equal(captures(lab.pid).length, 1, "the running lab captures into a temporary directory");
     process.kill(lab.pid, "SIGTERM");
     await lab.exited;
     assert.deepEqual(ours(lab.pid), [], lab.output());
+    assert.deepEqual(captures(lab.pid), []);
   });
 
   it("SIGKILL: what the killed lab left is gone after the next start's cleanup", async () => {
@@ -121,9 +128,11 @@ describe("kernel mode (--net kernel)", function () {
     // Nothing could tear down: the namespaces are still there (its boards died with it: setpriv --pdeathsig).
     const left = ours(lab.pid);
     assert.ok(left.length > 0, "a SIGKILLed lab leaves its namespaces");
+    assert.equal(captures(lab.pid).length, 1, "a SIGKILLed lab leaves its temporary captures");
     const removed = cleanLeftovers();
     for (const name of left) assert.ok(removed.includes(name), `${name} removed`);
     assert.deepEqual(ours(lab.pid), []);
+    assert.deepEqual(captures(lab.pid), []);
     // Nothing of it survives in the host's own view either: no interface was ever created outside the namespaces.
     assert.doesNotMatch(execFileSync("ip", ["-o", "link"], { encoding: "utf8" }), /\bh\d+@|\bp\d+@|linklab/);
   });

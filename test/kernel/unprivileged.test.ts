@@ -4,9 +4,10 @@
 // unprivileged user namespaces allowed for that user; otherwise one line and skipped.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { linklabNamespaces } from "../../host-sim/netns/names.ts";
+import { cleanLeftovers, linklabNamespaces } from "../../host-sim/netns/names.ts";
 import { waitFor } from "../support/wait.ts";
 
 const repo = join(import.meta.dirname, "..", "..");
@@ -112,5 +113,10 @@ describe("kernel mode without root (a user namespace of its own)", function () {
     // The outer process's death kills the inner lab (pdeathsig), whose death kills its boards and captures (pdeathsig);
     // the user and mount namespaces then have no process, and the kernel frees the network namespaces with them.
     await waitFor(() => tree.every((pid) => !alive(pid)), "every process of the killed lab to be gone", 10_000);
+    // Only its temporary captures stay (named after the inner lab's pid), until the next start's cleanup.
+    const left = readdirSync(tmpdir()).filter((entry) => tree.some((pid) => entry.startsWith(`linklab-capture-${pid}-`)));
+    assert.equal(left.length, 1, `the killed lab's temporary captures: ${left.join(" ")}`);
+    cleanLeftovers();
+    assert.ok(!existsSync(join(tmpdir(), left[0])), "the next start's cleanup removes them");
   });
 });
