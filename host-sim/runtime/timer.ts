@@ -31,6 +31,14 @@ function arm(timer: Timer, record: TimerRecord): void {
 }
 
 function fire(timer: Timer, record: TimerRecord): void {
+  // Node counts a timer from the event loop's cached clock, whole milliseconds taken at the start of the turn, so it
+  // can come early (by a fraction of a millisecond, or by most of a long turn on a loaded machine). Moddable's never
+  // does (modTimer.c compares with the real time), so an early call waits out the rest.
+  const earlyMs = record.dueMs - performance.now();
+  if (earlyMs > 0) {
+    record.handle = setTimeout(() => fire(timer, record), Math.ceil(earlyMs));
+    return;
+  }
   record.handle = undefined;
   record.dueMs += Math.max(0, record.repeatMs);
   record.firing = true;

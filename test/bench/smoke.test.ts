@@ -49,7 +49,7 @@ describe("npm run bench --quick", function () {
 
   it("exits 0, prints a table per bench and writes one JSON file for each of its own benches", () => {
     assert.equal(exit.code, 0, `stdout:\n${run.stdout.join("\n")}\nstderr:\n${run.stderr.join("\n")}`);
-    assert.deepEqual(readdirSync(outDir).sort(), ["detection.json", "reconnect.json", "scale.json", "throughput.json"]);
+    assert.deepEqual(readdirSync(outDir).sort(), ["detection.json", "reconnect.json", "scale.json", "throughput.json", "ui-render.json"]);
     for (const name of benches) assert.ok(run.stdout.includes(`== ${name}`), `a section for ${name}`);
     assert.ok(run.stdout.some((l) => /^-+(\s+-+)+$/.test(l)), "a table rule line");
     assert.ok(run.stdout.some((l) => /^short-vs-persistent: skipped/.test(l)), "short-vs-persistent reported as skipped (it cannot write to --out)");

@@ -68,7 +68,8 @@ board m role=client engine=moddable server=@server port=${port} echoMs=1000 back
 at 3s reboot server 1
 expect m online by 3s
 expect server handshake m
-expect m lost within 0.5s of reboot server
+expect m no lost within 0.9s of reboot server
+expect m lost within 2.5s of reboot server
 expect m online within 4s of boot server
 `,
     );

@@ -286,6 +286,7 @@ describe("linklab monitor", function () {
       ],
       udp: { address: "0.0.0.0", port: 5514 },
       debug: false,
+      ui: false,
     });
     const child = linklab(["monitor", "--frobnicate"]);
     children.push(child);

@@ -19,6 +19,15 @@ describe("timer", () => {
     assert.equal(events.count("fired"), 1);
   });
 
+  it("never fires before its time, even when set late in a long turn (Node times a timer from the turn's start)", async () => {
+    await new Promise((resolve) => setImmediate(resolve)); // a fresh turn of the event loop
+    const busyUntil = performance.now() + 30;
+    while (performance.now() < busyUntil); // a long turn, as on a loaded machine: Node's cached loop time goes stale
+    const setMs = performance.now();
+    const firedMs = await new Promise<number>((resolve) => Timer.set(() => resolve(performance.now()), 20));
+    assert.ok(firedMs - setMs >= 20, `fired ${(firedMs - setMs).toFixed(1)} ms after Timer.set(cb, 20)`);
+  });
+
   it("fires Timer.set(cb, 0) with no delay argument too", async () => {
     const events = new Recorder();
     Timer.set(events.on("fired"));
