@@ -261,7 +261,7 @@ export function readSettings(config: Record<string, unknown>): SettingsResult {
   str("beaconAddress", isIPv4, "an IPv4 address (255.255.255.255, a subnet broadcast or a multicast group)", "default");
   str("logLevel", isLevel, "E, W, I or D", "default");
   int("heartbeatLogEvery", { min: 0, max: 1000000 });
-  str("logTo", (s) => s === "" || parseLogTo(s) !== undefined, "empty (off) or <IPv4>:<port> of a syslog receiver, e.g. 192.168.1.10:5514", "default");
+  str("logTo", (s) => s === "" || parseLogTo(s) !== undefined, "empty (off) or <IPv4>:<port> of a syslog receiver (the machine running linklab monitor)", "default");
   str("group", (s) => s === "" || isId(s), "empty (no group) or 1-32 of A-Z a-z 0-9 . _ -", "default");
   int("buttonDropS", { min: 1, max: 3600, zeroOff: true });
   int("buttonOffS", { min: 1, max: 3600, zeroOff: true });

@@ -165,7 +165,7 @@ export class SyslogSender {
 /**
  * Every line `log` prints from now on also goes to `sender` (main.ts, when logTo is set). `report` (the main tag)
  * says so once, and, when sending works again after lines were lost, how many: that line goes out too, so the gap
- * shows in the collector as well as on the serial console.
+ * shows in the collector as well as in the serial log.
  */
 export function tapSyslog(log: Log, sender: SyslogSender, report: TagLog): void {
   const to = sender.target.address + ":" + sender.target.port;

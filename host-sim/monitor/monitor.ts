@@ -30,7 +30,7 @@ export interface BoardView {
   label: string;
   /** Order of first appearance (the terminal view's colour). */
   index: number;
-  /** Where its lines come from: `udp 192.168.1.24:50123`, `serial /dev/ttyUSB0`. */
+  /** Where its lines come from: `udp 127.0.0.24:50123`, `serial /dev/ttyUSB0`. */
   source: string;
   state: string;
   lines: number;

@@ -53,12 +53,12 @@ const events: LabEvent[] = [
 
 describe("lab expectations and summary", () => {
   it("parses a serial log line into level, tag, fixed message and fields (quoted values unescaped)", () => {
-    assert.deepEqual(parseLogLine('  1234 W tcp.server: peer silent, closing peer=1.2.3.4:5 text="a \\"b\\"" silentMs=3004'), {
+    assert.deepEqual(parseLogLine('  1234 W tcp.server: peer silent, closing peer=127.0.0.4:5 text="a \\"b\\"" silentMs=3004'), {
       boardMs: 1234,
       level: "W",
       tag: "tcp.server",
       message: "peer silent, closing",
-      fields: { peer: "1.2.3.4:5", text: 'a "b"', silentMs: "3004" },
+      fields: { peer: "127.0.0.4:5", text: 'a "b"', silentMs: "3004" },
     });
     assert.equal(parseLogLine("XS abort: unhandled exception"), undefined);
   });

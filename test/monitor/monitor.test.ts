@@ -46,7 +46,7 @@ describe("monitor: RFC 5424 syslog datagrams", () => {
   it("reads RFC 5424's own examples (section 6.5), structured data and a BOM included", () => {
     const examples = [
       "<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - \u00ef\u00bb\u00bf'su root' failed for lonvick on /dev/pts/8",
-      "<165>1 2003-08-24T05:14:15.000003-07:00 192.0.2.1 myproc 8710 - - %% It's time to make the do-nuts.",
+      "<165>1 2003-08-24T05:14:15.000003-07:00 127.0.0.21 myproc 8710 - - %% It's time to make the do-nuts.",
       '<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"] \u00ef\u00bb\u00bfAn application event log entry...',
       '<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"][examplePriority@32473 class="high"]',
     ];
@@ -55,7 +55,7 @@ describe("monitor: RFC 5424 syslog datagrams", () => {
       parsed.map((p) => (p.ok ? [p.message.hostname, p.message.severity, p.message.msg] : p.reason)),
       [
         ["mymachine.example.com", 2, "'su root' failed for lonvick on /dev/pts/8"],
-        ["192.0.2.1", 5, "%% It's time to make the do-nuts."],
+        ["127.0.0.21", 5, "%% It's time to make the do-nuts."],
         ["mymachine.example.com", 5, "An application event log entry..."],
         ["mymachine.example.com", 5, ""],
       ],
@@ -164,7 +164,7 @@ describe("monitor: serial ports", function () {
     });
     await waitFor(() => events.some((e) => e.type === "source" && e.status === "open"), "the mock port open");
     mock!.port!.emitData(Buffer.from(`\r\n<?xs.00000001?>\r\n<xsbug><log>  2310 I main: linklab booting id=ll-a1b2c3 role=server&#10;</log></xsbug>\r\n`));
-    mock!.port!.emitData(Buffer.from("  2315 I tcp.server: state stopped->listening reason=start local=192.168.1.23:8420 maxClients=8\n"));
+    mock!.port!.emitData(Buffer.from("  2315 I tcp.server: state stopped->listening reason=start local=127.0.0.23:8420 maxClients=8\n"));
     await waitFor(() => events.filter((e) => e.type === "line").length === 2, "two lines");
     const lines = events.filter((e) => e.type === "line");
     assert.deepEqual(lines.map((e) => e.board), ["ll-a1b2c3@ttyMOCK0", "ll-a1b2c3@ttyMOCK0"]);
@@ -194,7 +194,7 @@ describe("monitor: serial ports", function () {
       socat = pair();
       await waitFor(() => existsSync(`${dir}-board`), "the second pty pair", 5000);
       await waitFor(() => events.filter((e) => e.type === "source" && e.status === "open").length >= 2, "the port reopened", 5000);
-      writeFileSync(`${dir}-board`, "  4200 I tcp.client: state discovering->connecting reason=beacon server=192.168.1.23:8420 attempt=1\n");
+      writeFileSync(`${dir}-board`, "  4200 I tcp.client: state discovering->connecting reason=beacon server=127.0.0.23:8420 attempt=1\n");
       await waitFor(() => monitor.boards()[0]?.state === "connecting", "a line after the reopen", 5000);
       assert.equal(monitor.boards().length, 1, "the same board, not a new one");
     } finally {

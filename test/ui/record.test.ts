@@ -73,7 +73,7 @@ describe("ui record: reading runs", () => {
     feed.boardLine("c1", 10, "3021 I tcp.client: state handshaking->online reason=welcome server=server session=1 handshakeMs=27");
     assert.deepEqual(feed.events.map((e) => e.name), ["start", "line", "state", "online", "handshake"]);
     assert.deepEqual(feed.events.at(-1)!.args, ["server"], "the handshake names the server, resolved from the header's boards");
-    feed.boardLine("board-7", 15, "  900 I wifi: got IP address ip=192.168.1.24 afterMs=900");
+    feed.boardLine("board-7", 15, "  900 I wifi: got IP address ip=127.0.0.24 afterMs=900");
     assert.deepEqual(feed.header.boards.at(-1), { id: "board-7", role: "", addresses: [] }, "a board seen first in a line joins the header");
     assert.equal(feed.events.length, 6);
     feed.end();

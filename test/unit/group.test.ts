@@ -83,15 +83,15 @@ describe("the class group", () => {
   });
 
   it("is a checked config key, as is logTo: a bad value gets a clear problem and the default (off, no group)", () => {
-    const ok = readSettings({ group: "pair-07", logTo: "192.168.1.10:5514" });
-    assert.deepEqual([ok.settings.group, ok.settings.logTo, ok.problems], ["pair-07", "192.168.1.10:5514", []]);
+    const ok = readSettings({ group: "pair-07", logTo: "127.0.0.10:5514" });
+    assert.deepEqual([ok.settings.group, ok.settings.logTo, ok.problems], ["pair-07", "127.0.0.10:5514", []]);
     const bad = readSettings({ group: "pair 7", logTo: "laptop:5514" });
     assert.deepEqual([bad.settings.group, bad.settings.logTo], ["", ""]);
     assert.deepEqual(bad.problems, [
-      { key: "logTo", value: "laptop:5514", allowed: "empty (off) or <IPv4>:<port> of a syslog receiver, e.g. 192.168.1.10:5514", using: "" },
+      { key: "logTo", value: "laptop:5514", allowed: "empty (off) or <IPv4>:<port> of a syslog receiver (the machine running linklab monitor)", using: "" },
       { key: "group", value: "pair 7", allowed: "empty (no group) or 1-32 of A-Z a-z 0-9 . _ -", using: "" },
     ]);
-    assert.deepEqual(readSettings({ logTo: "10.0.0.1:0" }).problems.map((p) => p.key), ["logTo"]);
+    assert.deepEqual(readSettings({ logTo: "127.0.0.1:0" }).problems.map((p) => p.key), ["logTo"]);
     assert.deepEqual(readSettings({}).settings.group, "");
   });
 });

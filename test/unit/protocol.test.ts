@@ -70,7 +70,7 @@ describe("linklab/protocol", () => {
   it("checks dotted-quad IPv4 addresses", () => {
     assert.ok(isIPv4("127.168.4.1"));
     assert.ok(isIPv4("255.255.255.255"));
-    for (const a of ["256.1.1.1", "1.2.3", "01.2.3.4", "a.b.c.d", "1.2.3.4.5", ""]) assert.ok(!isIPv4(a), a);
+    for (const a of ["127.0.0.256", "127.0.0", "0127.0.0.1", "a.b.c.d", "127.0.0.1.5", ""]) assert.ok(!isIPv4(a), a);
   });
 
   const beacon = { id: "s1", role: "server" as const, ip: "127.168.4.1", port: 8420, seq: 5, uptimeMs: 12000 };

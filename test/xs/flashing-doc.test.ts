@@ -20,7 +20,7 @@ function firmwareSource(): string {
   return files.map((f) => readFileSync(f, "utf8")).join("\n");
 }
 
-/** "state idle->up reason=x ip=1.2.3.4" -> message "state idle->up", keys [reason, ip]. */
+/** "state idle->up reason=x ip=127.0.0.4" -> message "state idle->up", keys [reason, ip]. */
 function split(quoted: string): { message: string; keys: string[] } {
   const rest = quoted.replace(/="(?:[^"\\]|\\.)*"/g, '=""'); // a quoted value may hold key=value text
   const at = rest.search(/ [A-Za-z]\w*=/);

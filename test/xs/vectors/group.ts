@@ -16,7 +16,7 @@ export function vectors(): Record<string, unknown> {
   return {
     formatted: [formatBeacon(beacon), formatBeacon({ ...beacon, group: "" }), formatBeacon({ ...beacon, group: "pair-07" })],
     parsed: [base, base + " group=pair-07", base + " group=", base + " group=a!b", base + " team=x", base + " group=" + "g".repeat(32), base + " group=" + "g".repeat(33)].map((t) => parseBeacon(bytesOf(t))),
-    settings: [{ group: "pair-07", logTo: "192.168.1.10:5514" }, { group: "pair 7", logTo: "laptop:514" }, { group: 7, logTo: "1.2.3.4:70000" }].map((c) => {
+    settings: [{ group: "pair-07", logTo: "127.0.0.10:5514" }, { group: "pair 7", logTo: "laptop:514" }, { group: 7, logTo: "127.0.0.4:70000" }].map((c) => {
       const r = readSettings(c);
       return { group: r.settings.group, logTo: r.settings.logTo, problems: r.problems };
     }),

@@ -42,7 +42,7 @@ const beacons = [
   "LINKLAB2 id=s1 role=server ip=127.0.0.1 port=1 seq=1 uptimeMs=1",
   "LINKLAB1 id=s1 role=server ip=127.0.0.1 port=1 seq=1",
   "LINKLAB1 id=s\u00ff role=server ip=127.0.0.1 port=1 seq=1 uptimeMs=1",
-  "LINKLAB1 id=" + "s".repeat(250) + " role=server ip=1.1.1.1 port=1 seq=1 uptimeMs=1",
+  "LINKLAB1 id=" + "s".repeat(250) + " role=server ip=127.0.0.11 port=1 seq=1 uptimeMs=1",
   "",
 ];
 

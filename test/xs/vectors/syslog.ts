@@ -49,7 +49,7 @@ export function vectors(): Record<string, unknown> {
     timestamps: [undefined, 0, 1577836799999, 1577836800000, 1796065805114.9, NaN, 1e20].map(formatTimestamp),
     formatted,
     long: { length: long.length, tail: long.slice(-6) },
-    logTo: ["", "127.0.0.1:5514", "192.168.1.10:1", "1.2.3.4:0", "1.2.3.4:65536", "1.2.3.4", "host:514", "1.2.3.4:05", ":514", "1.2.3.4:514:1"].map(parseLogTo),
+    logTo: ["", "127.0.0.1:5514", "127.0.0.10:1", "127.0.0.4:0", "127.0.0.4:65536", "127.0.0.4", "host:514", "127.0.0.4:05", ":514", "127.0.0.4:514:1"].map(parseLogTo),
     sender: { sent: sender.sent, failed: sender.failed, opened, closed, lost: sender.takeLost() ?? null },
     printed,
     datagrams: sent,
